@@ -1,0 +1,99 @@
+/*
+ * db.h - netmon's database: the only module that speaks SQL or includes
+ * <sqlite3.h>.  See schema/schema.sql for the tables and docs/schema.md for
+ * what each column means.
+ *
+ * A struct nm_db is used by one thread at a time.  Functions return 0 on
+ * success and -1 on error; the message (naming the database file and the
+ * cause) is then in nm_db_errmsg().  Errors are sticky per call, not per
+ * handle: a later call may succeed.
+ */
+#ifndef NM_DB_H
+#define NM_DB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../analyze/records.h"
+#include "../capture/decode/decode.h"
+
+#define NM_SCHEMA_VERSION 1
+
+struct nm_db;
+
+enum nm_db_mode {
+    NM_DB_WRITE,      /* create if missing, migrate to NM_SCHEMA_VERSION, WAL */
+    NM_DB_READ,       /* read-only; fails if missing or of a newer schema */
+};
+
+/* Opens `path`.  On failure *out is NULL and errbuf holds a one-line message. */
+int nm_db_open(const char *path, enum nm_db_mode mode, struct nm_db **out,
+               char *errbuf, size_t errlen) __attribute__((warn_unused_result));
+void nm_db_close(struct nm_db *db);
+const char *nm_db_errmsg(const struct nm_db *db);
+/* Nonzero when the last error was "disk full" (SQLITE_FULL / IOERR). */
+bool nm_db_error_is_full(const struct nm_db *db);
+
+/* How a session ended (sessions.end_reason). */
+enum nm_session_end {
+    NM_SESS_RUNNING = 0,   /* "running" (or the process was killed) */
+    NM_SESS_COMPLETE,      /* "complete": end of file */
+    NM_SESS_COUNT_LIMIT,   /* "count": -c reached */
+    NM_SESS_TIME_LIMIT,    /* "duration": time limit reached */
+    NM_SESS_SIGNAL,        /* "signal": SIGINT / SIGTERM */
+    NM_SESS_TRUNCATED,     /* "truncated": input cut short */
+    NM_SESS_READ_ERROR,    /* "read_error": other read error */
+    NM_SESS_DB_ERROR,      /* "db_error": database write failed (disk full...) */
+};
+const char *nm_session_end_name(enum nm_session_end e);
+
+struct nm_session_info {
+    const char *source;      /* file path, "-" or interface name */
+    bool live;
+    int link_type;
+    const char *link_type_name;
+    const char *filter;      /* BPF expression or NULL */
+    const char *command_line;
+    int ts_precision;        /* 6 or 9: decimal digits the source gives */
+    uint32_t snaplen;
+    bool aggregate_only;     /* no per-packet rows */
+    int64_t start_wall_ns;   /* wall clock when the run started */
+};
+
+struct nm_session_final {
+    enum nm_session_end end_reason;
+    const char *end_message;  /* e.g. the libpcap error, or NULL */
+    int64_t end_wall_ns;
+    int64_t first_packet_ns, last_packet_ns;
+    uint64_t packets, bytes, captured_bytes;
+    uint64_t drops_kernel, drops_ifdrop, drops_queue;
+    uint64_t malformed;
+    uint64_t flows_evicted, addresses_evicted;
+};
+
+int nm_db_session_begin(struct nm_db *db, const struct nm_session_info *info,
+                        int64_t *session_id);
+/* Also usable mid-run to keep the row fresh (end_reason NM_SESS_RUNNING). */
+int nm_db_session_update(struct nm_db *db, int64_t session_id,
+                         const struct nm_session_final *fin);
+
+/* Batching: the writer wraps many inserts in one transaction. */
+int nm_db_begin(struct nm_db *db);
+int nm_db_commit(struct nm_db *db);
+int nm_db_rollback(struct nm_db *db);
+
+int nm_db_insert_packet(struct nm_db *db, int64_t session_id, const struct nm_packet *pkt,
+                        uint64_t flow_id);
+int nm_db_put_flow(struct nm_db *db, int64_t session_id, const struct nm_flow_rec *rec);
+int nm_db_add_address(struct nm_db *db, int64_t session_id, const struct nm_addr_rec *rec);
+int nm_db_add_second(struct nm_db *db, int64_t session_id, const struct nm_second_rec *rec);
+/* Malformed counts by reason for the whole session (replaces previous values). */
+int nm_db_put_malformed(struct nm_db *db, int64_t session_id, enum nm_malformed reason,
+                        uint64_t count);
+
+enum nm_log_level { NM_LOG_INFO, NM_LOG_WARNING, NM_LOG_ERROR };
+int nm_db_log(struct nm_db *db, int64_t session_id, enum nm_log_level level,
+              int64_t wall_ns, const char *message);
+
+#endif /* NM_DB_H */
