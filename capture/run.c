@@ -1,0 +1,395 @@
+/*
+ * run.c - one nm-capture run.  The capture thread reads, decodes straight
+ * into a writer-queue slot, runs the analysis engine, and publishes the
+ * slot; the writer thread does all database and event-log I/O.
+ */
+#include "run.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decode/decode.h"
+#include "source.h"
+#include "writer.h"
+#include "../analyze/engine.h"
+#include "../schema/db.h"
+
+/* How often (wall clock) deltas are flushed to the writer: readers of the
+ * database see data at most this old plus one commit interval. */
+#define NM_FLUSH_INTERVAL_NS 1000000000LL
+/* The wall clock is read once per this many packets (and on timeouts). */
+#define NM_CLOCK_CHECK_PACKETS 1024u
+
+static volatile sig_atomic_t stop_signals;
+static struct nm_source *volatile signal_source;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_signals++;
+    if (stop_signals >= 2) {
+        /* Second Ctrl+C while draining: leave now.  SQLite commits are
+         * atomic, so the database keeps whole transactions only. */
+        static const char msg[] = "nm-capture: interrupted again, exiting without draining\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(NM_EXIT_INTERRUPTED);
+    }
+    if (signal_source)
+        nm_source_break(signal_source);
+}
+
+static void install_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    signal(SIGPIPE, SIG_IGN);
+}
+
+static int64_t now_ns(clockid_t clk)
+{
+    struct timespec ts;
+    clock_gettime(clk, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* Appends a line to the result message. */
+static void add_message(struct nm_run_result *r, const char *msg)
+{
+    size_t used = strlen(r->message);
+    if (used && used + 1 < sizeof r->message)
+        r->message[used++] = '\n';
+    snprintf(r->message + used, sizeof r->message - used, "%s", msg);
+}
+
+/* ---- engine sink: records go to the writer ----------------------------- */
+
+static void sink_flow(void *ctx, const struct nm_flow_rec *rec)
+{
+    nm_writer_put_flow(ctx, rec);
+}
+
+static void sink_address(void *ctx, const struct nm_addr_rec *rec)
+{
+    nm_writer_put_address(ctx, rec);
+}
+
+static void sink_second(void *ctx, const struct nm_second_rec *rec)
+{
+    nm_writer_put_second(ctx, rec);
+}
+
+struct run_state {
+    const struct nm_options *opt;
+    struct nm_source *src;
+    struct nm_db *db;
+    struct nm_writer *writer;
+    struct nm_engine *engine;
+    FILE *eventlog;
+    int64_t session_id;
+    int linktype;
+    enum nm_session_end end_reason;
+    char end_message[1024];
+    int64_t start_wall_ns;
+};
+
+static void fill_final(const struct run_state *st, struct nm_session_final *fin, bool final)
+{
+    const struct nm_engine_totals *t = nm_engine_totals(st->engine);
+    memset(fin, 0, sizeof *fin);
+    fin->end_reason = final ? st->end_reason : NM_SESS_RUNNING;
+    fin->end_message = final && st->end_message[0] ? st->end_message : NULL;
+    fin->end_wall_ns = now_ns(CLOCK_REALTIME);
+    fin->first_packet_ns = t->packets ? t->first_ns : 0;
+    fin->last_packet_ns = t->packets ? t->last_ns : 0;
+    fin->packets = t->packets;
+    fin->bytes = t->bytes;
+    fin->captured_bytes = t->captured_bytes;
+    nm_source_drops(st->src, &fin->drops_kernel, &fin->drops_ifdrop);
+    fin->drops_queue = nm_writer_queue_drops(st->writer);
+    for (int i = 1; i < NM_MAL_COUNT; i++)
+        fin->malformed += t->malformed[i];
+    fin->flows_evicted = t->flows_evicted;
+    fin->addresses_evicted = t->addresses_evicted;
+}
+
+static void flush_progress(struct run_state *st, bool final)
+{
+    const struct nm_engine_totals *t = nm_engine_totals(st->engine);
+    nm_engine_flush(st->engine, t->last_ns, final);
+    for (int i = 1; i < NM_MAL_COUNT; i++)
+        if (t->malformed[i])
+            nm_writer_put_malformed(st->writer, (enum nm_malformed)i, t->malformed[i]);
+    struct nm_session_final fin;
+    fill_final(st, &fin, final);
+    nm_writer_put_session(st->writer, &fin);
+}
+
+/* The capture loop.  Returns when the input ends, a limit is reached, a
+ * signal arrives or the writer fails; st->end_reason says which. */
+static void capture_loop(struct run_state *st, struct nm_run_result *res)
+{
+    const struct nm_options *opt = st->opt;
+    char errbuf[1024];
+    struct nm_source_packet sp;
+    struct nm_verdict verdict;
+    uint64_t packets = 0;
+    int64_t last_flush = now_ns(CLOCK_MONOTONIC);
+    int64_t deadline = opt->duration_s ? last_flush + (int64_t)opt->duration_s * 1000000000 : 0;
+
+    for (;;) {
+        if (stop_signals) {
+            st->end_reason = NM_SESS_SIGNAL;
+            break;
+        }
+        enum nm_source_status s = nm_source_next(st->src, &sp, errbuf, sizeof errbuf);
+        if (s == NM_SRC_PACKET) {
+            struct nm_packet *pkt = nm_writer_reserve_packet(st->writer);
+            nm_decode(st->linktype, sp.data, sp.cap_len, sp.wire_len, pkt);
+            pkt->ts_ns = sp.ts_ns;
+            nm_engine_packet(st->engine, pkt, &verdict);
+            nm_writer_commit_packet(st->writer, verdict.flow_id);
+            packets++;
+            if (opt->count && packets >= opt->count) {
+                st->end_reason = NM_SESS_COUNT_LIMIT;
+                break;
+            }
+            if (packets % NM_CLOCK_CHECK_PACKETS != 0)
+                continue;
+        } else if (s == NM_SRC_EOF) {
+            st->end_reason = NM_SESS_COMPLETE;
+            break;
+        } else if (s == NM_SRC_BREAK) {
+            st->end_reason = NM_SESS_SIGNAL;
+            break;
+        } else if (s == NM_SRC_TRUNCATED || s == NM_SRC_ERROR) {
+            st->end_reason = s == NM_SRC_TRUNCATED ? NM_SESS_TRUNCATED : NM_SESS_READ_ERROR;
+            snprintf(st->end_message, sizeof st->end_message, "%s", errbuf);
+            char msg[1200];
+            snprintf(msg, sizeof msg, "%s (after %llu packets; those are saved)", errbuf,
+                     (unsigned long long)packets);
+            add_message(res, msg);
+            res->exit_status = NM_EXIT_INPUT;
+            break;
+        }
+        /* Every NM_CLOCK_CHECK_PACKETS packets, and on live read timeouts. */
+        if (nm_writer_failed(st->writer)) {
+            st->end_reason = NM_SESS_DB_ERROR;
+            break;
+        }
+        int64_t mono = now_ns(CLOCK_MONOTONIC);
+        if (deadline && mono >= deadline) {
+            st->end_reason = NM_SESS_TIME_LIMIT;
+            break;
+        }
+        if (mono - last_flush >= NM_FLUSH_INTERVAL_NS) {
+            flush_progress(st, false);
+            last_flush = mono;
+        }
+    }
+}
+
+static int open_eventlog(struct run_state *st, struct nm_run_result *res)
+{
+    const struct nm_options *opt = st->opt;
+    if (opt->aggregate || opt->no_log || !opt->log_path)
+        return 0;
+    /* Appended, as the original did: one log can span several sessions,
+     * exactly like the database it mirrors. */
+    st->eventlog = fopen(opt->log_path, "a");
+    if (!st->eventlog) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s: cannot open event log: %s", opt->log_path,
+                 strerror(errno));
+        add_message(res, msg);
+        res->exit_status = NM_EXIT_USAGE;
+        return -1;
+    }
+    /* A big buffer: lines are small and many. */
+    setvbuf(st->eventlog, NULL, _IOFBF, 1 << 20);
+    return 0;
+}
+
+static void record_failed_open(const struct nm_options *opt, const char *source, bool truncated,
+                               const char *why)
+{
+    struct nm_db *db = NULL;
+    char errbuf[512];
+    if (nm_db_open(opt->db_path, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0)
+        return;  /* the input error is what the user needs to read */
+    struct nm_session_info info = {
+        .source = source, .live = opt->interface != NULL, .link_type = -1,
+        .link_type_name = "unknown", .filter = opt->filter, .command_line = opt->command_line,
+        .ts_precision = 6, .aggregate_only = opt->aggregate,
+        .start_wall_ns = now_ns(CLOCK_REALTIME),
+    };
+    int64_t sid;
+    if (nm_db_session_begin(db, &info, &sid) == 0) {
+        struct nm_session_final fin = {
+            .end_reason = truncated ? NM_SESS_TRUNCATED : NM_SESS_READ_ERROR,
+            .end_message = why,
+            .end_wall_ns = now_ns(CLOCK_REALTIME),
+        };
+        (void)nm_db_session_update(db, sid, &fin);
+        (void)nm_db_log(db, sid, NM_LOG_ERROR, fin.end_wall_ns, why);
+    }
+    nm_db_close(db);
+}
+
+void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
+{
+    struct run_state st;
+    char errbuf[1024];
+    char iface[256];
+    char note[512];
+    struct nm_session_info info;
+    struct nm_writer_config wcfg;
+    struct nm_engine_config ecfg;
+    struct nm_sink sink;
+
+    memset(res, 0, sizeof *res);
+    memset(&st, 0, sizeof st);
+    st.opt = opt;
+    st.start_wall_ns = now_ns(CLOCK_REALTIME);
+
+    struct nm_source_config scfg = {
+        .file = opt->read_file, .interface = opt->interface, .filter = opt->filter,
+        .snaplen = opt->snaplen, .promisc = opt->promisc, .immediate = opt->immediate,
+        .buffer_kib = opt->buffer_kib, .timeout_ms = 100,
+    };
+    if (!scfg.file && !scfg.interface) {
+        if (nm_source_default_interface(iface, sizeof iface, errbuf, sizeof errbuf) != 0) {
+            add_message(res, errbuf);
+            res->exit_status = NM_EXIT_USAGE;
+            return;
+        }
+        scfg.interface = iface;
+    }
+
+    bool truncated = false;
+    st.src = nm_source_open(&scfg, errbuf, sizeof errbuf, &truncated);
+    if (!st.src) {
+        add_message(res, errbuf);
+        res->exit_status = truncated ? NM_EXIT_INPUT : NM_EXIT_USAGE;
+        record_failed_open(opt, scfg.file ? scfg.file : scfg.interface, truncated, errbuf);
+        return;
+    }
+    st.linktype = nm_source_linktype(st.src);
+
+    if (nm_db_open(opt->db_path, NM_DB_WRITE, &st.db, errbuf, sizeof errbuf) != 0) {
+        add_message(res, errbuf);
+        res->exit_status = NM_EXIT_USAGE;
+        nm_source_close(st.src);
+        return;
+    }
+    info = (struct nm_session_info){
+        .source = scfg.file ? scfg.file : scfg.interface,
+        .live = nm_source_is_live(st.src),
+        .link_type = st.linktype,
+        .link_type_name = nm_source_linktype_name(st.src),
+        .filter = opt->filter,
+        .command_line = opt->command_line,
+        .ts_precision = nm_source_ts_precision(st.src),
+        .snaplen = nm_source_snaplen(st.src),
+        .aggregate_only = opt->aggregate,
+        .start_wall_ns = st.start_wall_ns,
+    };
+    if (nm_db_session_begin(st.db, &info, &st.session_id) != 0) {
+        add_message(res, nm_db_errmsg(st.db));
+        res->exit_status = NM_EXIT_USAGE;
+        goto out_db;
+    }
+    if (open_eventlog(&st, res) != 0)
+        goto out_db;
+
+    wcfg = (struct nm_writer_config){
+        .db = st.db, .session_id = st.session_id, .eventlog = st.eventlog,
+        .eventlog_path = opt->log_path, .utc = opt->utc, .lossy = nm_source_is_live(st.src),
+        .queue_slots = opt->queue_slots,
+    };
+    if (nm_writer_start(&wcfg, &st.writer, errbuf, sizeof errbuf) != 0) {
+        add_message(res, errbuf);
+        res->exit_status = NM_EXIT_USAGE;
+        goto out_log;
+    }
+    if (opt->aggregate)
+        nm_writer_disable_packets(st.writer);
+
+    nm_engine_config_default(&ecfg);
+    if (opt->max_flows)
+        ecfg.max_flows = opt->max_flows;
+    if (opt->max_addresses)
+        ecfg.max_addresses = opt->max_addresses;
+    ecfg.hash_seed = (uint64_t)now_ns(CLOCK_REALTIME) ^ ((uint64_t)getpid() << 32);
+    sink = (struct nm_sink){ .ctx = st.writer, .flow = sink_flow, .address = sink_address,
+                             .second = sink_second };
+    st.engine = nm_engine_new(&ecfg, &sink);
+    if (!st.engine) {
+        add_message(res, "out of memory for the flow and address tables (try --max-flows)");
+        res->exit_status = NM_EXIT_USAGE;
+        nm_writer_abort(st.writer);
+        goto out_log;
+    }
+
+    snprintf(note, sizeof note, "capture started: %s, link type %s (%d)", info.source,
+             info.link_type_name, info.link_type);
+    nm_writer_put_log(st.writer, NM_LOG_INFO, note);
+    if (!nm_decode_linktype_supported(st.linktype)) {
+        snprintf(note, sizeof note,
+                 "%s: link type %s (%d) is not decoded; its packets are counted as Other",
+                 nm_source_name(st.src), info.link_type_name, st.linktype);
+        nm_writer_put_log(st.writer, NM_LOG_WARNING, note);
+        add_message(res, note);
+    }
+
+    signal_source = st.src;
+    install_signals();
+    capture_loop(&st, res);
+
+    /* Drain: everything captured goes to the database before we report. */
+    flush_progress(&st, true);
+    snprintf(note, sizeof note, "capture ended: %s", nm_session_end_name(st.end_reason));
+    nm_writer_put_log(st.writer, st.end_reason == NM_SESS_TRUNCATED ||
+                                         st.end_reason == NM_SESS_READ_ERROR
+                                     ? NM_LOG_ERROR : NM_LOG_INFO,
+                      note);
+    signal_source = NULL;
+    if (nm_writer_stop(st.writer, errbuf, sizeof errbuf) != 0) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s; the capture stopped, earlier batches are saved", errbuf);
+        add_message(res, msg);
+        res->exit_status = NM_EXIT_WRITE;
+        /* Best effort: say in the session row why it ended. */
+        struct nm_session_final fin;
+        st.end_reason = NM_SESS_DB_ERROR;
+        snprintf(st.end_message, sizeof st.end_message, "%s", errbuf);
+        fill_final(&st, &fin, true);
+        (void)nm_db_session_update(st.db, st.session_id, &fin);
+    }
+    st.writer = NULL;
+
+    if (nm_db_read_summary(st.db, st.session_id, &res->summary) == 0)
+        res->have_summary = true;
+    nm_engine_free(st.engine);
+
+out_log:
+    if (st.eventlog && fclose(st.eventlog) != 0 && res->exit_status == NM_EXIT_OK) {
+        char msg[1200];
+        snprintf(msg, sizeof msg, "%s: cannot write event log: %s", opt->log_path,
+                 strerror(errno));
+        add_message(res, msg);
+        res->exit_status = NM_EXIT_WRITE;
+    }
+out_db:
+    nm_db_close(st.db);
+    nm_source_close(st.src);
+}

@@ -1,0 +1,293 @@
+/*
+ * source.c - packets from libpcap: capture files (pcap, pcapng, stdin) and
+ * live interfaces.  Timestamps are always asked for in nanoseconds, so a
+ * nanosecond file keeps its precision and a microsecond one loses nothing.
+ */
+#include "source.h"
+
+#include <errno.h>
+#include <pcap/pcap.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NM_DEFAULT_SNAPLEN 262144u  /* tcpdump's default since 4.99 */
+
+struct nm_source {
+    pcap_t *pcap;
+    bool live;
+    int ts_precision;
+    char name[256];
+};
+
+/* libpcap reports a file cut short with messages that start "truncated"
+ * ("truncated dump file; tried to read 16 header bytes, only got 7",
+ * "truncated pcapng dump file; ..."); nothing else tells the cases apart. */
+static bool is_truncation_message(const char *msg)
+{
+    return strstr(msg, "truncated") != NULL;
+}
+
+/* Native timestamp precision of a capture file, from its magic number:
+ * nanosecond pcap (a1b23c4d) and pcapng (whose interfaces may use any
+ * resolution, often 9 digits) count as 9, classic pcap as 6. */
+static int file_ts_precision(const char *path)
+{
+    if (strcmp(path, "-") == 0)
+        return 6;
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return 6;
+    unsigned char m[4];
+    size_t got = fread(m, 1, sizeof m, fp);
+    fclose(fp);
+    if (got != sizeof m)
+        return 6;
+    uint32_t be = (uint32_t)m[0] << 24 | (uint32_t)m[1] << 16 | (uint32_t)m[2] << 8 | m[3];
+    if (be == 0xa1b23c4du || be == 0x4d3cb2a1u || be == 0x0a0d0d0au)
+        return 9;
+    return 6;
+}
+
+static int apply_filter(struct nm_source *src, const char *filter, char *errbuf, size_t errlen)
+{
+    struct bpf_program prog;
+    bpf_u_int32 netmask = PCAP_NETMASK_UNKNOWN;
+
+    if (!filter || !*filter)
+        return 0;
+    if (pcap_compile(src->pcap, &prog, filter, 1, netmask) != 0) {
+        snprintf(errbuf, errlen, "bad filter expression '%s': %s", filter,
+                 pcap_geterr(src->pcap));
+        return -1;
+    }
+    int rc = pcap_setfilter(src->pcap, &prog);
+    pcap_freecode(&prog);
+    if (rc != 0) {
+        snprintf(errbuf, errlen, "%s: cannot set filter: %s", src->name, pcap_geterr(src->pcap));
+        return -1;
+    }
+    return 0;
+}
+
+static struct nm_source *open_file(const struct nm_source_config *cfg, char *errbuf,
+                                   size_t errlen, bool *truncated)
+{
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    struct nm_source *src = calloc(1, sizeof *src);
+    if (!src) {
+        snprintf(errbuf, errlen, "%s: out of memory", cfg->file);
+        return NULL;
+    }
+    snprintf(src->name, sizeof src->name, "%s", strcmp(cfg->file, "-") == 0 ? "(stdin)" : cfg->file);
+    src->pcap = pcap_open_offline_with_tstamp_precision(cfg->file, PCAP_TSTAMP_PRECISION_NANO, pe);
+    if (!src->pcap) {
+        *truncated = is_truncation_message(pe);
+        /* libpcap already names the file when it cannot open it; other
+         * messages (bad magic, truncation) do not. */
+        if (strstr(pe, cfg->file))
+            snprintf(errbuf, errlen, "%s", pe);
+        else
+            snprintf(errbuf, errlen, "%s: %s", src->name, pe);
+        free(src);
+        return NULL;
+    }
+    src->ts_precision = file_ts_precision(cfg->file);
+    return src;
+}
+
+static struct nm_source *open_live(const struct nm_source_config *cfg, char *errbuf,
+                                   size_t errlen)
+{
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    struct nm_source *src = calloc(1, sizeof *src);
+    if (!src) {
+        snprintf(errbuf, errlen, "%s: out of memory", cfg->interface);
+        return NULL;
+    }
+    snprintf(src->name, sizeof src->name, "%s", cfg->interface);
+    src->live = true;
+    src->pcap = pcap_create(cfg->interface, pe);
+    if (!src->pcap) {
+        snprintf(errbuf, errlen, "%s: %s", cfg->interface, pe);
+        free(src);
+        return NULL;
+    }
+    pcap_set_snaplen(src->pcap, (int)(cfg->snaplen ? cfg->snaplen : NM_DEFAULT_SNAPLEN));
+    pcap_set_promisc(src->pcap, cfg->promisc ? 1 : 0);
+    pcap_set_timeout(src->pcap, cfg->timeout_ms > 0 ? cfg->timeout_ms : 100);
+    if (cfg->immediate)
+        pcap_set_immediate_mode(src->pcap, 1);
+    if (cfg->buffer_kib)
+        pcap_set_buffer_size(src->pcap, (int)(cfg->buffer_kib * 1024u));
+    src->ts_precision = 6;
+    if (pcap_set_tstamp_precision(src->pcap, PCAP_TSTAMP_PRECISION_NANO) == 0)
+        src->ts_precision = 9;
+
+    int rc = pcap_activate(src->pcap);
+    if (rc < 0) {
+        const char *why = pcap_geterr(src->pcap);
+        if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
+            snprintf(errbuf, errlen,
+                     "%s: no permission to capture (%s); run as root or grant it with: "
+                     "setcap cap_net_raw,cap_net_admin=eip nm-capture",
+                     cfg->interface, why);
+        else if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+            snprintf(errbuf, errlen, "%s: no such interface (nm-capture -D lists them)",
+                     cfg->interface);
+        else
+            snprintf(errbuf, errlen, "%s: cannot start capture: %s", cfg->interface,
+                     *why ? why : pcap_statustostr(rc));
+        pcap_close(src->pcap);
+        free(src);
+        return NULL;
+    }
+    return src;
+}
+
+struct nm_source *nm_source_open(const struct nm_source_config *cfg, char *errbuf, size_t errlen,
+                                 bool *truncated)
+{
+    *truncated = false;
+    struct nm_source *src = cfg->file ? open_file(cfg, errbuf, errlen, truncated)
+                                      : open_live(cfg, errbuf, errlen);
+    if (!src)
+        return NULL;
+    if (apply_filter(src, cfg->filter, errbuf, errlen) != 0) {
+        nm_source_close(src);
+        return NULL;
+    }
+    return src;
+}
+
+void nm_source_close(struct nm_source *src)
+{
+    if (!src)
+        return;
+    if (src->pcap)
+        pcap_close(src->pcap);
+    free(src);
+}
+
+enum nm_source_status nm_source_next(struct nm_source *src, struct nm_source_packet *pkt,
+                                     char *errbuf, size_t errlen)
+{
+    struct pcap_pkthdr *hdr;
+    const u_char *data;
+
+    int rc = pcap_next_ex(src->pcap, &hdr, &data);
+    switch (rc) {
+    case 1:
+        pkt->ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + (int64_t)hdr->ts.tv_usec;
+        pkt->cap_len = hdr->caplen;
+        pkt->wire_len = hdr->len;
+        pkt->data = data;
+        return NM_SRC_PACKET;
+    case 0:
+        return NM_SRC_TIMEOUT;
+    case PCAP_ERROR_BREAK:
+        return src->live ? NM_SRC_BREAK : NM_SRC_EOF;
+    default: {
+        const char *why = pcap_geterr(src->pcap);
+        snprintf(errbuf, errlen, "%s: %s", src->name, why);
+        return is_truncation_message(why) ? NM_SRC_TRUNCATED : NM_SRC_ERROR;
+    }
+    }
+}
+
+void nm_source_break(struct nm_source *src)
+{
+    if (src && src->pcap)
+        pcap_breakloop(src->pcap);
+}
+
+int nm_source_linktype(const struct nm_source *src)
+{
+    return pcap_datalink(src->pcap);
+}
+
+const char *nm_source_linktype_name(const struct nm_source *src)
+{
+    const char *n = pcap_datalink_val_to_name(pcap_datalink(src->pcap));
+    return n ? n : "unknown";
+}
+
+int nm_source_ts_precision(const struct nm_source *src)
+{
+    return src->ts_precision;
+}
+
+uint32_t nm_source_snaplen(const struct nm_source *src)
+{
+    int s = pcap_snapshot(src->pcap);
+    return s > 0 ? (uint32_t)s : 0;
+}
+
+bool nm_source_is_live(const struct nm_source *src)
+{
+    return src->live;
+}
+
+const char *nm_source_name(const struct nm_source *src)
+{
+    return src->name;
+}
+
+void nm_source_drops(struct nm_source *src, uint64_t *kernel, uint64_t *ifdrop)
+{
+    struct pcap_stat st;
+    *kernel = 0;
+    *ifdrop = 0;
+    if (!src->live || pcap_stats(src->pcap, &st) != 0)
+        return;
+    *kernel = st.ps_drop;
+    *ifdrop = st.ps_ifdrop;
+}
+
+int nm_source_list_interfaces(char *errbuf, size_t errlen)
+{
+    pcap_if_t *all = NULL;
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    if (pcap_findalldevs(&all, pe) != 0) {
+        snprintf(errbuf, errlen, "cannot list interfaces: %s", pe);
+        return -1;
+    }
+    int i = 1;
+    for (pcap_if_t *d = all; d; d = d->next, i++) {
+        printf("%d.%s", i, d->name);
+        if (d->description)
+            printf(" (%s)", d->description);
+        printf(" [%s%s%s]\n", (d->flags & PCAP_IF_UP) ? "Up" : "Down",
+               (d->flags & PCAP_IF_RUNNING) ? ", Running" : "",
+               (d->flags & PCAP_IF_LOOPBACK) ? ", Loopback" : "");
+    }
+    pcap_freealldevs(all);
+    return 0;
+}
+
+int nm_source_default_interface(char *name, size_t len, char *errbuf, size_t errlen)
+{
+    pcap_if_t *all = NULL;
+    char pe[PCAP_ERRBUF_SIZE] = "";
+    if (pcap_findalldevs(&all, pe) != 0) {
+        snprintf(errbuf, errlen, "cannot list interfaces: %s", pe);
+        return -1;
+    }
+    int rc = -1;
+    for (pcap_if_t *d = all; d; d = d->next) {
+        /* tcpdump's rule: the first interface that is up and running and
+         * is not a loopback; "any" and pseudo devices are skipped. */
+        if ((d->flags & PCAP_IF_LOOPBACK) || !(d->flags & PCAP_IF_UP) ||
+            !(d->flags & PCAP_IF_RUNNING) || strcmp(d->name, "any") == 0 ||
+            strncmp(d->name, "bluetooth", 9) == 0 || strncmp(d->name, "dbus", 4) == 0 ||
+            strncmp(d->name, "nflog", 5) == 0 || strncmp(d->name, "nfqueue", 7) == 0)
+            continue;
+        snprintf(name, len, "%s", d->name);
+        rc = 0;
+        break;
+    }
+    pcap_freealldevs(all);
+    if (rc != 0)
+        snprintf(errbuf, errlen, "no interface is up (use -i IFACE or -r FILE; -D lists interfaces)");
+    return rc;
+}

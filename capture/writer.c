@@ -1,0 +1,505 @@
+/*
+ * writer.c - the writer thread: a single-producer/single-consumer ring of
+ * fixed-size records, drained into batched SQLite transactions and the
+ * event log.  See writer.h for the queueing rules.
+ *
+ * Why a lock-free SPSC ring: the capture thread must never block on a
+ * mutex the writer holds during a slow commit.  head is written only by the
+ * producer, tail only by the consumer; release/acquire pairs publish the
+ * slot contents.
+ */
+#include "writer.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../analyze/eventline.h"
+
+#define NM_DEFAULT_QUEUE_SLOTS 16384u
+#define NM_DEFAULT_BATCH_ROWS  10000u
+#define NM_DEFAULT_COMMIT_MS   500u
+/* Enough for every line of one packet (Ethernet, IP, transport, DNS with
+ * a 255-byte name): about 6 lines of at most 340 bytes. */
+#define NM_EVENTLINE_BUF 4096
+#define NM_LOG_MSG_MAX 256
+
+enum nm_wrec_type {
+    NM_WREC_PACKET = 1,
+    NM_WREC_FLOW,
+    NM_WREC_ADDR,
+    NM_WREC_SECOND,
+    NM_WREC_MALFORMED,
+    NM_WREC_SESSION,
+    NM_WREC_LOG,
+};
+
+struct nm_wrec {
+    enum nm_wrec_type type;
+    union {
+        struct {
+            struct nm_packet pkt;
+            uint64_t flow_id;
+        } packet;
+        struct nm_flow_rec flow;
+        struct nm_addr_rec addr;
+        struct nm_second_rec second;
+        struct {
+            enum nm_malformed reason;
+            uint64_t count;
+        } malformed;
+        struct {
+            struct nm_session_final fin;
+            char message[NM_LOG_MSG_MAX];
+        } session;
+        struct {
+            enum nm_log_level level;
+            int64_t wall_ns;
+            char message[NM_LOG_MSG_MAX];
+        } log;
+    } u;
+};
+
+struct nm_writer {
+    /* configuration (read-only after start) */
+    struct nm_db *db;
+    int64_t session_id;
+    FILE *eventlog;
+    char eventlog_path[512];
+    bool utc;
+    bool lossy;
+    bool packets_enabled;
+    uint32_t slots, mask, batch_rows;
+    int64_t commit_ns;
+
+    struct nm_wrec *ring;
+    struct nm_packet scratch;          /* target of rejected reservations */
+    bool reserved_in_ring;
+
+    _Alignas(64) atomic_uint_fast64_t head;   /* producer */
+    _Alignas(64) atomic_uint_fast64_t tail;   /* consumer */
+    _Alignas(64) atomic_bool stop;            /* producer asks the writer to drain and stop */
+    atomic_bool abort_now;
+    atomic_bool failed;
+    atomic_bool failed_full;
+    atomic_uint_fast64_t queue_drops;
+    atomic_uint_fast64_t rows_written;
+
+    char error[512];                   /* written by the writer before `failed` is set */
+    pthread_t thread;
+    bool thread_started;
+
+    /* writer-thread state */
+    bool in_txn;
+    uint32_t txn_rows;
+    int64_t txn_start_ns;
+    char line_buf[NM_EVENTLINE_BUF];
+};
+
+static int64_t monotonic_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static int64_t wall_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void sleep_us(long us)
+{
+    struct timespec ts = { .tv_sec = 0, .tv_nsec = us * 1000 };
+    nanosleep(&ts, NULL);
+}
+
+static uint32_t round_up_pow2(uint32_t v)
+{
+    uint32_t p = 64;
+    while (p < v && p < (1u << 24))
+        p <<= 1;
+    return p;
+}
+
+/* ---- writer thread ----------------------------------------------------- */
+
+static void writer_fail(struct nm_writer *w, const char *msg, bool full)
+{
+    if (atomic_load(&w->failed))
+        return;
+    snprintf(w->error, sizeof w->error, "%s", msg);
+    atomic_store(&w->failed_full, full);
+    atomic_store(&w->failed, true);
+}
+
+static void db_fail(struct nm_writer *w)
+{
+    writer_fail(w, nm_db_errmsg(w->db), nm_db_error_is_full(w->db));
+}
+
+static void txn_commit(struct nm_writer *w)
+{
+    if (!w->in_txn)
+        return;
+    w->in_txn = false;
+    if (atomic_load(&w->failed))
+        return;
+    if (nm_db_commit(w->db) != 0)
+        db_fail(w);
+    if (w->eventlog && fflush(w->eventlog) != 0) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "%s: cannot write event log: %s", w->eventlog_path,
+                 strerror(errno));
+        writer_fail(w, msg, errno == ENOSPC);
+    }
+}
+
+static void txn_ensure(struct nm_writer *w)
+{
+    if (w->in_txn)
+        return;
+    if (nm_db_begin(w->db) != 0) {
+        db_fail(w);
+        return;
+    }
+    w->in_txn = true;
+    w->txn_rows = 0;
+    w->txn_start_ns = monotonic_ns();
+}
+
+static void write_eventlog(struct nm_writer *w, const struct nm_packet *pkt)
+{
+    size_t n = nm_eventline_format(pkt, w->utc, w->line_buf, sizeof w->line_buf);
+    if (n > 0 && fwrite(w->line_buf, 1, n, w->eventlog) != n) {
+        char msg[700];
+        snprintf(msg, sizeof msg, "%s: cannot write event log: %s", w->eventlog_path,
+                 strerror(errno));
+        writer_fail(w, msg, errno == ENOSPC);
+    }
+}
+
+static void apply_record(struct nm_writer *w, const struct nm_wrec *r)
+{
+    int rc = 0;
+
+    if (atomic_load(&w->failed))
+        return;  /* keep draining so the producer never blocks, but write nothing */
+    txn_ensure(w);
+    if (!w->in_txn)
+        return;
+    switch (r->type) {
+    case NM_WREC_PACKET:
+        rc = nm_db_insert_packet(w->db, w->session_id, &r->u.packet.pkt, r->u.packet.flow_id);
+        if (rc == 0 && w->eventlog)
+            write_eventlog(w, &r->u.packet.pkt);
+        if (rc == 0)
+            atomic_fetch_add_explicit(&w->rows_written, 1, memory_order_relaxed);
+        break;
+    case NM_WREC_FLOW:
+        rc = nm_db_put_flow(w->db, w->session_id, &r->u.flow);
+        break;
+    case NM_WREC_ADDR:
+        rc = nm_db_add_address(w->db, w->session_id, &r->u.addr);
+        break;
+    case NM_WREC_SECOND:
+        rc = nm_db_add_second(w->db, w->session_id, &r->u.second);
+        break;
+    case NM_WREC_MALFORMED:
+        rc = nm_db_put_malformed(w->db, w->session_id, r->u.malformed.reason,
+                                 r->u.malformed.count);
+        break;
+    case NM_WREC_SESSION: {
+        struct nm_session_final fin = r->u.session.fin;
+        fin.end_message = r->u.session.message[0] ? r->u.session.message : NULL;
+        rc = nm_db_session_update(w->db, w->session_id, &fin);
+        break;
+    }
+    case NM_WREC_LOG:
+        rc = nm_db_log(w->db, w->session_id, r->u.log.level, r->u.log.wall_ns,
+                       r->u.log.message);
+        break;
+    }
+    if (rc != 0) {
+        db_fail(w);
+        return;
+    }
+    w->txn_rows++;
+    if (w->txn_rows >= w->batch_rows)
+        txn_commit(w);
+}
+
+static void *writer_main(void *arg)
+{
+    struct nm_writer *w = arg;
+    uint64_t tail = atomic_load_explicit(&w->tail, memory_order_relaxed);
+
+    for (;;) {
+        if (atomic_load_explicit(&w->abort_now, memory_order_relaxed))
+            break;
+        uint64_t head = atomic_load_explicit(&w->head, memory_order_acquire);
+        if (head == tail) {
+            if (atomic_load_explicit(&w->stop, memory_order_acquire)) {
+                /* The producer stopped before our last look at head: re-check
+                 * so that records published just before `stop` are not lost. */
+                if (atomic_load_explicit(&w->head, memory_order_acquire) == tail)
+                    break;
+                continue;
+            }
+            if (w->in_txn && monotonic_ns() - w->txn_start_ns >= w->commit_ns)
+                txn_commit(w);
+            sleep_us(500);
+            continue;
+        }
+        /* Process what is there, releasing slots in small groups so the
+         * producer sees space early. */
+        while (tail != head) {
+            apply_record(w, &w->ring[tail & w->mask]);
+            tail++;
+            if ((tail & 63) == 0) {
+                atomic_store_explicit(&w->tail, tail, memory_order_release);
+                if (w->in_txn && monotonic_ns() - w->txn_start_ns >= w->commit_ns)
+                    txn_commit(w);
+            }
+        }
+        atomic_store_explicit(&w->tail, tail, memory_order_release);
+    }
+    if (atomic_load(&w->abort_now)) {
+        if (w->in_txn)
+            (void)nm_db_rollback(w->db);
+        w->in_txn = false;
+    } else {
+        txn_commit(w);
+    }
+    return NULL;
+}
+
+/* ---- producer side ----------------------------------------------------- */
+
+static uint64_t ring_used(const struct nm_writer *w, uint64_t head)
+{
+    return head - atomic_load_explicit(&w->tail, memory_order_acquire);
+}
+
+/* A slot for a record that must not be lost: waits for space. */
+static struct nm_wrec *slot_wait(struct nm_writer *w)
+{
+    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+    while (ring_used(w, head) >= w->slots) {
+        if (atomic_load(&w->abort_now))
+            return NULL;
+        sleep_us(50);
+    }
+    return &w->ring[head & w->mask];
+}
+
+static void slot_publish(struct nm_writer *w)
+{
+    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+    atomic_store_explicit(&w->head, head + 1, memory_order_release);
+}
+
+struct nm_packet *nm_writer_reserve_packet(struct nm_writer *w)
+{
+    w->reserved_in_ring = false;
+    if (!w->packets_enabled || atomic_load_explicit(&w->failed, memory_order_relaxed))
+        return &w->scratch;
+    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+    /* Lossy writers keep the last eighth of the ring for aggregate records. */
+    uint64_t limit = w->lossy ? w->slots - w->slots / 8 : w->slots;
+    if (ring_used(w, head) >= limit) {
+        if (w->lossy)
+            return &w->scratch;
+        while (ring_used(w, head) >= limit) {
+            if (atomic_load(&w->abort_now) || atomic_load(&w->failed))
+                return &w->scratch;
+            sleep_us(20);
+        }
+    }
+    w->reserved_in_ring = true;
+    struct nm_wrec *r = &w->ring[head & w->mask];
+    r->type = NM_WREC_PACKET;
+    return &r->u.packet.pkt;
+}
+
+bool nm_writer_commit_packet(struct nm_writer *w, uint64_t flow_id)
+{
+    if (!w->reserved_in_ring) {
+        if (w->packets_enabled && !atomic_load_explicit(&w->failed, memory_order_relaxed))
+            atomic_fetch_add_explicit(&w->queue_drops, 1, memory_order_relaxed);
+        return false;
+    }
+    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
+    w->ring[head & w->mask].u.packet.flow_id = flow_id;
+    slot_publish(w);
+    w->reserved_in_ring = false;
+    return true;
+}
+
+void nm_writer_disable_packets(struct nm_writer *w)
+{
+    w->packets_enabled = false;
+}
+
+#define PUT_RECORD(w, TYPE, field, value)              \
+    do {                                               \
+        struct nm_wrec *r_ = slot_wait(w);             \
+        if (!r_)                                       \
+            return;                                    \
+        r_->type = (TYPE);                             \
+        r_->u.field = *(value);                        \
+        slot_publish(w);                               \
+    } while (0)
+
+void nm_writer_put_flow(struct nm_writer *w, const struct nm_flow_rec *rec)
+{
+    PUT_RECORD(w, NM_WREC_FLOW, flow, rec);
+}
+
+void nm_writer_put_address(struct nm_writer *w, const struct nm_addr_rec *rec)
+{
+    PUT_RECORD(w, NM_WREC_ADDR, addr, rec);
+}
+
+void nm_writer_put_second(struct nm_writer *w, const struct nm_second_rec *rec)
+{
+    PUT_RECORD(w, NM_WREC_SECOND, second, rec);
+}
+
+void nm_writer_put_malformed(struct nm_writer *w, enum nm_malformed reason, uint64_t count)
+{
+    struct nm_wrec *r = slot_wait(w);
+    if (!r)
+        return;
+    r->type = NM_WREC_MALFORMED;
+    r->u.malformed.reason = reason;
+    r->u.malformed.count = count;
+    slot_publish(w);
+}
+
+void nm_writer_put_session(struct nm_writer *w, const struct nm_session_final *fin)
+{
+    struct nm_wrec *r = slot_wait(w);
+    if (!r)
+        return;
+    r->type = NM_WREC_SESSION;
+    r->u.session.fin = *fin;
+    r->u.session.fin.end_message = NULL;
+    snprintf(r->u.session.message, sizeof r->u.session.message, "%s",
+             fin->end_message ? fin->end_message : "");
+    slot_publish(w);
+}
+
+void nm_writer_put_log(struct nm_writer *w, enum nm_log_level level, const char *message)
+{
+    struct nm_wrec *r = slot_wait(w);
+    if (!r)
+        return;
+    r->type = NM_WREC_LOG;
+    r->u.log.level = level;
+    r->u.log.wall_ns = wall_ns();
+    snprintf(r->u.log.message, sizeof r->u.log.message, "%s", message);
+    slot_publish(w);
+}
+
+bool nm_writer_failed(const struct nm_writer *w)
+{
+    return atomic_load(&w->failed);
+}
+
+const char *nm_writer_error(const struct nm_writer *w)
+{
+    return atomic_load(&w->failed) ? w->error : "";
+}
+
+bool nm_writer_error_is_full(const struct nm_writer *w)
+{
+    return atomic_load(&w->failed_full);
+}
+
+uint64_t nm_writer_queue_drops(const struct nm_writer *w)
+{
+    return atomic_load(&w->queue_drops);
+}
+
+uint64_t nm_writer_rows_written(const struct nm_writer *w)
+{
+    return atomic_load(&w->rows_written);
+}
+
+int nm_writer_start(const struct nm_writer_config *cfg, struct nm_writer **out, char *errbuf,
+                    size_t errlen)
+{
+    *out = NULL;
+    struct nm_writer *w = calloc(1, sizeof *w);
+    if (!w) {
+        snprintf(errbuf, errlen, "out of memory");
+        return -1;
+    }
+    w->db = cfg->db;
+    w->session_id = cfg->session_id;
+    w->eventlog = cfg->eventlog;
+    snprintf(w->eventlog_path, sizeof w->eventlog_path, "%s",
+             cfg->eventlog_path ? cfg->eventlog_path : "event log");
+    w->utc = cfg->utc;
+    w->lossy = cfg->lossy;
+    w->packets_enabled = true;
+    w->slots = round_up_pow2(cfg->queue_slots ? cfg->queue_slots : NM_DEFAULT_QUEUE_SLOTS);
+    w->mask = w->slots - 1;
+    w->batch_rows = cfg->batch_rows ? cfg->batch_rows : NM_DEFAULT_BATCH_ROWS;
+    w->commit_ns = (int64_t)(cfg->commit_ms ? cfg->commit_ms : NM_DEFAULT_COMMIT_MS) * 1000000;
+    w->ring = calloc(w->slots, sizeof *w->ring);
+    if (!w->ring) {
+        snprintf(errbuf, errlen, "out of memory for a writer queue of %u records", w->slots);
+        free(w);
+        return -1;
+    }
+    atomic_init(&w->head, 0);
+    atomic_init(&w->tail, 0);
+    atomic_init(&w->stop, false);
+    atomic_init(&w->abort_now, false);
+    atomic_init(&w->failed, false);
+    atomic_init(&w->failed_full, false);
+    atomic_init(&w->queue_drops, 0);
+    atomic_init(&w->rows_written, 0);
+    int rc = pthread_create(&w->thread, NULL, writer_main, w);
+    if (rc != 0) {
+        snprintf(errbuf, errlen, "cannot start the writer thread: %s", strerror(rc));
+        free(w->ring);
+        free(w);
+        return -1;
+    }
+    w->thread_started = true;
+    *out = w;
+    return 0;
+}
+
+int nm_writer_stop(struct nm_writer *w, char *errbuf, size_t errlen)
+{
+    atomic_store_explicit(&w->stop, true, memory_order_release);
+    if (w->thread_started)
+        pthread_join(w->thread, NULL);
+    int rc = 0;
+    if (atomic_load(&w->failed)) {
+        snprintf(errbuf, errlen, "%s", w->error);
+        rc = -1;
+    }
+    free(w->ring);
+    free(w);
+    return rc;
+}
+
+void nm_writer_abort(struct nm_writer *w)
+{
+    atomic_store(&w->abort_now, true);
+    atomic_store_explicit(&w->stop, true, memory_order_release);
+    if (w->thread_started)
+        pthread_join(w->thread, NULL);
+    free(w->ring);
+    free(w);
+}
