@@ -74,7 +74,14 @@ UNIT_BINS  := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 FUZZ_SRCS  := $(wildcard tests/fuzz/fuzz_*.c)
 REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRCS))
 
-.PHONY: all test unit bench fuzz install uninstall clean
+# Debian packages: build (libpcap, SQLite, PLplot, ncurses) and test tools.
+BUILD_DEPS := build-essential pkg-config libpcap-dev libsqlite3-dev libplplot-dev \
+              plplot-driver-cairo libncurses-dev
+TEST_DEPS  := sqlite3 tshark tcpdump iproute2 clang libclang-rt-14-dev python3
+BENCH_DEPS := argus-server tcpreplay time
+
+.PHONY: all test check unit bench fuzz install uninstall clean deps demo
+
 all: $(PROGS)
 	$(Q)for p in $(PROGS); do ln -sf "$$p" "$$(basename $$p)"; done
 
@@ -124,6 +131,25 @@ unit: $(UNIT_BINS) $(REPLAY_BINS)
 
 test: all unit
 	$(Q)BUILD=$(BUILD) sh tests/run-tests.sh
+
+# Installs the missing Debian packages (needs root; runs apt-get update first).
+deps:
+	$(Q)missing=""; for p in $(BUILD_DEPS) $(TEST_DEPS) $(NM_EXTRA_DEPS); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing \
+	    >/dev/null || exit 1; fi
+
+# The quick start: read a sample capture, print the final statistics.
+DEMO_PCAP ?= sample-pcaps/mixed-lab.pcap
+demo: all
+	@mkdir -p out
+	./nm-capture -r $(DEMO_PCAP) -d out/netmon.db -l out/network_events.log
+	@echo "database: out/netmon.db   event log: out/network_events.log"
+
+# Everything: the normal build's tests, then again under ASan+UBSan.
+check: test
+	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test
 
 bench: all
 	$(Q)BUILD=$(BUILD) sh tests/bench/run-bench.sh
