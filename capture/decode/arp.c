@@ -1,0 +1,48 @@
+/*
+ * arp.c - ARP (RFC 826) and RARP (RFC 903, same layout, Ethertype 0x8035).
+ *
+ *    0                   1                   2                   3
+ *    0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1 2 3 4 5 6 7 8 9 0 1
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |        Hardware type          |         Protocol type         |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   |  HW addr len  | Proto addr len|           Operation           |
+ *   +-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+-+
+ *   | sender HW addr (hln) | sender proto addr (pln) |
+ *   | target HW addr (hln) | target proto addr (pln) |
+ *
+ * Only the Ethernet/IPv4 form (hardware 1, protocol 0x0800, 6/4) fills the
+ * address fields; other forms keep the operation only.  A frame whose
+ * lengths claim more address bytes than were captured is arp.truncated.
+ */
+#include "decode_int.h"
+
+#define ARP_FIXED_LEN  8
+#define ARP_HRD_ETHER  1
+#define ARP_HLN_ETHER  6
+#define ARP_PLN_IPV4   4
+
+enum nm_malformed nm_dec_arp(struct nm_packet *pkt, struct nm_cursor *c)
+{
+    uint16_t hrd, pro;
+    uint8_t hln, pln;
+
+    pkt->layers |= NM_L_ARP;
+    if (!nm_cur_has(c, ARP_FIXED_LEN))
+        return NM_MAL_ARP_TRUNCATED;
+    hrd = nm_cur_be16(c);
+    pro = nm_cur_be16(c);
+    hln = nm_cur_u8(c);
+    pln = nm_cur_u8(c);
+    pkt->arp_op = nm_cur_be16(c);
+    if (!nm_cur_has(c, 2u * ((uint32_t)hln + pln)))
+        return NM_MAL_ARP_TRUNCATED;
+    if (hrd != ARP_HRD_ETHER || pro != NM_ETHERTYPE_IPV4 || hln != ARP_HLN_ETHER ||
+        pln != ARP_PLN_IPV4)
+        return NM_MAL_NONE;
+    nm_cur_copy(c, pkt->arp_sha, ARP_HLN_ETHER);
+    nm_cur_copy(c, pkt->arp_spa, ARP_PLN_IPV4);
+    nm_cur_copy(c, pkt->arp_tha, ARP_HLN_ETHER);
+    nm_cur_copy(c, pkt->arp_tpa, ARP_PLN_IPV4);
+    return NM_MAL_NONE;
+}
