@@ -34,6 +34,9 @@ void nm_db_close(struct nm_db *db);
 const char *nm_db_errmsg(const struct nm_db *db);
 /* Nonzero when the last error was "disk full" (SQLITE_FULL / IOERR). */
 bool nm_db_error_is_full(const struct nm_db *db);
+/* How long a statement waits for another connection's lock before failing
+ * with "database is locked" (default 5000 ms; 0: fail at once). */
+int nm_db_set_busy_timeout(struct nm_db *db, int ms);
 
 /* How a session ended (sessions.end_reason). */
 enum nm_session_end {

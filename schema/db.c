@@ -1,0 +1,948 @@
+/*
+ * db.c - netmon's database (see db.h; tables in schema.sql, meaning in
+ * docs/schema.md).
+ *
+ * Speed: every statement is prepared once, on first use, and reused; the
+ * writer batches thousands of rows per transaction (nm_db_begin/commit).
+ * WAL with synchronous=NORMAL makes a commit one sequential append with no
+ * fsync of the main file, and lets nm-live read while nm-capture writes.
+ *
+ * Messages: "PATH: cause", e.g. "lab.db: database is locked" or
+ * "lab.db: disk full (database or disk is full)", so a user with several
+ * databases knows which one and why.
+ */
+#include "db_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "../analyze/eventline.h"
+#include "../analyze/textfmt.h"
+
+#ifndef NM_VERSION
+#define NM_VERSION "unknown"
+#endif
+
+/* PRAGMA application_id of a netmon database: "NMON" in ASCII.  Lets us
+ * refuse to add our tables to some other program's database. */
+#define NM_APPLICATION_ID 0x4e4d4f4e
+
+/* How long a write waits for another connection's lock before
+ * "database is locked".  Long enough to ride out nm-report's reads and a
+ * checkpoint, short enough that a stuck peer is reported. */
+#define NM_DB_BUSY_TIMEOUT_MS 5000
+
+extern const char nm_schema_sql[];  /* schema/schema.sql, built by the Makefile */
+
+/*
+ * Migrations: migrations[i] takes a database from version i to i + 1.
+ * Version 2 will be a new entry (a new .sql file compiled in like
+ * schema.sql); entries are never edited once released.
+ */
+static const char *const migrations[NM_SCHEMA_VERSION] = {
+    nm_schema_sql,  /* 0 -> 1 */
+};
+
+enum stmt_id {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_SESSION_BEGIN,
+    ST_SESSION_UPDATE,
+    ST_PACKET,
+    ST_FLOW,
+    ST_ADDRESS,
+    ST_SECOND,
+    ST_PROTO_SECOND,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
+    ST_MALFORMED,
+    ST_LOG,
+    ST_COUNT
+};
+
+static const char *const stmt_sql[ST_COUNT] = {
+    /* IMMEDIATE takes the write lock now (waiting up to the busy timeout)
+     * instead of failing later when a deferred read upgrades to a write. */
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_SESSION_BEGIN] =
+        "INSERT INTO sessions (source, live, link_type, link_type_name, filter, command_line,"
+        " ts_precision, snaplen, aggregate_only, start_wall_ns, netmon_version)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+    [ST_SESSION_UPDATE] =
+        "UPDATE sessions SET end_reason = ?2, end_message = ?3, end_wall_ns = ?4,"
+        " first_packet_ns = ?5, last_packet_ns = ?6, packets = ?7, bytes = ?8,"
+        " captured_bytes = ?9, drops_kernel = ?10, drops_ifdrop = ?11, drops_queue = ?12,"
+        " malformed = ?13, flows_evicted = ?14, addresses_evicted = ?15 WHERE id = ?1",
+    [ST_PACKET] =
+        "INSERT INTO packets (session_id, ts_ns, wire_len, cap_len, layers, src_mac, dst_mac,"
+        " vlan_outer, vlan_inner, ethertype, ip_version, src_ip, dst_ip, ip_proto, src_port,"
+        " dst_port, tcp_flags, icmp_type, icmp_code, arp_op, arp_spa, arp_tpa, dns_id,"
+        " dns_flags, dns_qname, flow_id, malformed)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_FLOW] =
+        "INSERT OR REPLACE INTO flows (session_id, flow_id, proto, ip_version, ip_proto, vlan,"
+        " client_ip, client_port, server_ip, server_port, first_ns, last_ns, pkts_c2s,"
+        " bytes_c2s, pkts_s2c, bytes_s2c, tcp_retransmissions, tcp_resets, tcp_state,"
+        " end_reason, is_connection)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_ADDRESS] =
+        "INSERT INTO addresses (session_id, kind, address, first_ns, last_ns, pkts_sent,"
+        " bytes_sent, pkts_recv, bytes_recv) VALUES (?,?,?,?,?,?,?,?,?)"
+        " ON CONFLICT (session_id, kind, address) DO UPDATE SET"
+        " first_ns = min(first_ns, excluded.first_ns),"
+        " last_ns = max(last_ns, excluded.last_ns),"
+        " pkts_sent = pkts_sent + excluded.pkts_sent,"
+        " bytes_sent = bytes_sent + excluded.bytes_sent,"
+        " pkts_recv = pkts_recv + excluded.pkts_recv,"
+        " bytes_recv = bytes_recv + excluded.bytes_recv",
+    [ST_SECOND] =
+        "INSERT INTO seconds (session_id, second, packets, bytes, malformed, tcp_resets,"
+        " tcp_retransmissions) VALUES (?,?,?,?,?,?,?)"
+        " ON CONFLICT (session_id, second) DO UPDATE SET"
+        " packets = packets + excluded.packets,"
+        " bytes = bytes + excluded.bytes,"
+        " malformed = malformed + excluded.malformed,"
+        " tcp_resets = tcp_resets + excluded.tcp_resets,"
+        " tcp_retransmissions = tcp_retransmissions + excluded.tcp_retransmissions",
+    [ST_PROTO_SECOND] =
+        "INSERT INTO proto_seconds (session_id, proto, second, packets, bytes, new_connections)"
+        " VALUES (?,?,?,?,?,?)"
+        " ON CONFLICT (session_id, proto, second) DO UPDATE SET"
+        " packets = packets + excluded.packets,"
+        " bytes = bytes + excluded.bytes,"
+        " new_connections = new_connections + excluded.new_connections",
+    [ST_SAVEPOINT] = "SAVEPOINT nm_second",
+    [ST_RELEASE] = "RELEASE nm_second",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO nm_second",
+    [ST_MALFORMED] = "INSERT OR REPLACE INTO malformed (session_id, reason, count) VALUES (?,?,?)",
+    [ST_LOG] = "INSERT INTO log (session_id, wall_ns, level, message) VALUES (?,?,?,?)",
+};
+
+struct nm_db {
+    sqlite3 *conn;
+    enum nm_db_mode mode;
+    bool err_full;
+    sqlite3_stmt *stmt[ST_COUNT];
+    char err[1024];
+    char path[];  /* as given by the caller */
+};
+
+/* ------------------------------------------------------------ errors -- */
+
+static bool rc_is_full(int rc)
+{
+    int prim = rc & 0xff;
+    return prim == SQLITE_FULL || prim == SQLITE_IOERR;
+}
+
+/* "cause" text for rc, using the connection's message when it has one. */
+static void describe(sqlite3 *conn, int rc, char *out, size_t len)
+{
+    int prim = rc & 0xff;
+    const char *msg = conn ? sqlite3_errmsg(conn) : sqlite3_errstr(rc);
+    int sys = conn ? sqlite3_system_errno(conn) : 0;
+
+    if (prim == SQLITE_FULL)
+        snprintf(out, len, "disk full (%s)", msg);
+    else if ((prim == SQLITE_IOERR || prim == SQLITE_CANTOPEN) && sys != 0)
+        snprintf(out, len, "%s (%s)", msg, strerror(sys));
+    else
+        snprintf(out, len, "%s", msg);
+}
+
+int nm_db_fail_rc(struct nm_db *db, int rc)
+{
+    char cause[512];
+
+    describe(db->conn, rc, cause, sizeof cause);
+    snprintf(db->err, sizeof db->err, "%s: %s", db->path, cause);
+    db->err_full = rc_is_full(rc);
+    return -1;
+}
+
+int nm_db_fail_msg(struct nm_db *db, const char *message)
+{
+    snprintf(db->err, sizeof db->err, "%s: %s", db->path, message);
+    db->err_full = false;
+    return -1;
+}
+
+void nm_db_clear_error(struct nm_db *db)
+{
+    db->err[0] = '\0';
+    db->err_full = false;
+}
+
+static void ok(struct nm_db *db)
+{
+    nm_db_clear_error(db);
+}
+
+const char *nm_db_errmsg(const struct nm_db *db)
+{
+    return db ? db->err : "no database";
+}
+
+bool nm_db_error_is_full(const struct nm_db *db)
+{
+    return db && db->err_full;
+}
+
+struct sqlite3 *nm_db_conn(struct nm_db *db)
+{
+    return db->conn;
+}
+
+const char *nm_db_path(const struct nm_db *db)
+{
+    return db->path;
+}
+
+/* -------------------------------------------------------- statements -- */
+
+/* The prepared statement `id`, prepared on first use; NULL on error. */
+static sqlite3_stmt *stmt(struct nm_db *db, enum stmt_id id)
+{
+    if (db->stmt[id] == NULL) {
+        int rc = sqlite3_prepare_v3(db->conn, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+                                    &db->stmt[id], NULL);
+        if (rc != SQLITE_OK) {
+            nm_db_fail_rc(db, rc);
+            db->stmt[id] = NULL;
+        }
+    }
+    return db->stmt[id];
+}
+
+/* Steps a statement with no result rows, then resets it; 0 or -1. */
+static int run(struct nm_db *db, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
+        nm_db_fail_rc(db, rc);
+        sqlite3_reset(s);
+        return -1;
+    }
+    sqlite3_reset(s);
+    return 0;
+}
+
+static int run_id(struct nm_db *db, enum stmt_id id)
+{
+    sqlite3_stmt *s = stmt(db, id);
+    return s ? run(db, s) : -1;
+}
+
+/* Counters are uint64 in C and int64 in SQLite; 2^63 packets do not
+ * happen, but a wrapped negative count would be worse than a clamped one. */
+static int64_t clamp_u64(uint64_t v)
+{
+    return v > (uint64_t)INT64_MAX ? INT64_MAX : (int64_t)v;
+}
+
+static void bind_u64(sqlite3_stmt *s, int i, uint64_t v)
+{
+    sqlite3_bind_int64(s, i, clamp_u64(v));
+}
+
+/* Binds text that lives until the statement has been stepped. */
+static void bind_text(sqlite3_stmt *s, int i, const char *text)
+{
+    if (text)
+        sqlite3_bind_text(s, i, text, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+static void bind_text_n(sqlite3_stmt *s, int i, const char *text, size_t n)
+{
+    sqlite3_bind_text(s, i, text, (int)n, SQLITE_STATIC);
+}
+
+/* ------------------------------------------------------- open / close -- */
+
+/* Runs a one-row integer query such as "PRAGMA user_version". */
+static int query_int(struct nm_db *db, const char *sql, int64_t *out)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL);
+    if (rc != SQLITE_OK)
+        return nm_db_fail_rc(db, rc);
+    rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+        *out = sqlite3_column_int64(s, 0);
+        rc = SQLITE_OK;
+    } else if (rc == SQLITE_DONE) {
+        *out = 0;
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK)
+        nm_db_fail_rc(db, rc);
+    sqlite3_finalize(s);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+static int exec(struct nm_db *db, const char *sql)
+{
+    int rc = sqlite3_exec(db->conn, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? 0 : nm_db_fail_rc(db, rc);
+}
+
+/* Runs migrations[from .. NM_SCHEMA_VERSION - 1], one transaction each. */
+static int migrate(struct nm_db *db)
+{
+    for (int guard = 0; guard < NM_SCHEMA_VERSION; guard++) {
+        int64_t version;
+        char sql[96];
+
+        if (exec(db, "BEGIN IMMEDIATE") != 0)
+            return -1;
+        /* Re-read under the write lock: another process may have migrated
+         * between our first look and the lock. */
+        if (query_int(db, "PRAGMA user_version", &version) != 0)
+            goto fail;
+        if (version >= NM_SCHEMA_VERSION) {
+            if (exec(db, "COMMIT") != 0)
+                goto fail;
+            return 0;
+        }
+        if (version < 0) {
+            nm_db_fail_msg(db, "invalid schema version (negative user_version)");
+            goto fail;
+        }
+        int rc = sqlite3_exec(db->conn, migrations[version], NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            char cause[512], msg[600];
+            describe(db->conn, rc, cause, sizeof cause);
+            snprintf(msg, sizeof msg, "cannot upgrade schema to version %lld: %s",
+                     (long long)version + 1, cause);
+            nm_db_fail_msg(db, msg);
+            db->err_full = rc_is_full(rc);
+            goto fail;
+        }
+        snprintf(sql, sizeof sql, "PRAGMA user_version = %lld; PRAGMA application_id = %d",
+                 (long long)version + 1, NM_APPLICATION_ID);
+        if (exec(db, sql) != 0 || exec(db, "COMMIT") != 0)
+            goto fail;
+    }
+    return 0;
+
+fail:
+    sqlite3_exec(db->conn, "ROLLBACK", NULL, NULL, NULL);
+    return -1;
+}
+
+/*
+ * Checks the schema version and that the file is ours, without writing
+ * anything: a database we refuse is left exactly as it was.  Sets
+ * *migrate_needed in write mode when the schema is older than ours.
+ */
+static int check_schema(struct nm_db *db, bool *migrate_needed)
+{
+    int64_t version, app_id, objects;
+    char msg[256];
+
+    *migrate_needed = false;
+    /* The first read: "file is not a database" shows up here. */
+    if (query_int(db, "PRAGMA user_version", &version) != 0)
+        return -1;
+    if (query_int(db, "PRAGMA application_id", &app_id) != 0)
+        return -1;
+    if (app_id != 0 && app_id != NM_APPLICATION_ID) {
+        snprintf(msg, sizeof msg, "not a netmon database (application_id 0x%08llx)",
+                 (unsigned long long)app_id & 0xffffffffu);
+        return nm_db_fail_msg(db, msg);
+    }
+    if (version > NM_SCHEMA_VERSION) {
+        snprintf(msg, sizeof msg,
+                 "database schema version %lld is newer than this netmon (%s) supports "
+                 "(version %d); use a newer netmon",
+                 (long long)version, NM_VERSION, NM_SCHEMA_VERSION);
+        return nm_db_fail_msg(db, msg);
+    }
+    if (version == NM_SCHEMA_VERSION)
+        return 0;
+
+    if (db->mode == NM_DB_READ) {
+        if (version == 0)
+            return nm_db_fail_msg(db, "not a netmon database (no netmon schema; "
+                                      "nm-capture creates one)");
+        snprintf(msg, sizeof msg,
+                 "database schema version %lld is older than this netmon's (%d); "
+                 "open it once with nm-capture to upgrade it",
+                 (long long)version, NM_SCHEMA_VERSION);
+        return nm_db_fail_msg(db, msg);
+    }
+    if (version == 0 && app_id == 0) {
+        if (query_int(db, "SELECT count(*) FROM sqlite_schema", &objects) != 0)
+            return -1;
+        if (objects > 0)
+            return nm_db_fail_msg(db, "not a netmon database (it holds other tables)");
+    }
+    *migrate_needed = true;
+    return 0;
+}
+
+int nm_db_open(const char *path, enum nm_db_mode mode, struct nm_db **out, char *errbuf,
+               size_t errlen)
+{
+    size_t plen = strlen(path);
+    struct nm_db *db = calloc(1, sizeof *db + plen + 1);
+    bool migrate_needed;
+    int flags, rc;
+
+    *out = NULL;
+    if (errlen > 0)
+        errbuf[0] = '\0';
+    if (db == NULL) {
+        snprintf(errbuf, errlen, "%s: out of memory", path);
+        return -1;
+    }
+    memcpy(db->path, path, plen + 1);
+    db->mode = mode;
+
+    /* NOMUTEX: a handle is used by one thread at a time (db.h), so
+     * SQLite's per-call mutex is pure cost. */
+    flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    flags |= mode == NM_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+                                 : SQLITE_OPEN_READONLY;
+    rc = sqlite3_open_v2(path, &db->conn, flags, NULL);
+    if (rc != SQLITE_OK) {
+        if (db->conn == NULL)
+            snprintf(db->err, sizeof db->err, "%s: %s", path, sqlite3_errstr(rc));
+        else
+            nm_db_fail_rc(db, rc);
+        goto fail;
+    }
+    sqlite3_busy_timeout(db->conn, NM_DB_BUSY_TIMEOUT_MS);
+    /* Belt and braces over SQLITE_OPEN_READONLY: no statement can write. */
+    if (mode == NM_DB_READ && exec(db, "PRAGMA query_only = 1") != 0)
+        goto fail;
+    if (check_schema(db, &migrate_needed) != 0)
+        goto fail;
+    if (mode == NM_DB_WRITE) {
+        /* WAL lets readers (nm-live) work during a capture; NORMAL syncs
+         * only at checkpoints, which is safe in WAL (a power loss may lose
+         * the last commits, never corrupt the file). */
+        if (exec(db, "PRAGMA journal_mode = WAL") != 0 ||
+            exec(db, "PRAGMA synchronous = NORMAL") != 0)
+            goto fail;
+        if (migrate_needed && migrate(db) != 0)
+            goto fail;
+    }
+    ok(db);
+    *out = db;
+    return 0;
+
+fail:
+    snprintf(errbuf, errlen, "%s", db->err);
+    nm_db_close(db);
+    return -1;
+}
+
+void nm_db_close(struct nm_db *db)
+{
+    if (db == NULL)
+        return;
+    for (int i = 0; i < ST_COUNT; i++)
+        sqlite3_finalize(db->stmt[i]);
+    /* sqlite3_close_v2 never fails for open statements: all are finalized
+     * above, so this frees the connection. */
+    sqlite3_close_v2(db->conn);
+    free(db);
+}
+
+int nm_db_set_busy_timeout(struct nm_db *db, int ms)
+{
+    int rc = sqlite3_busy_timeout(db->conn, ms < 0 ? 0 : ms);
+    if (rc != SQLITE_OK)
+        return nm_db_fail_rc(db, rc);
+    ok(db);
+    return 0;
+}
+
+/* -------------------------------------------------------- sessions -- */
+
+const char *nm_session_end_name(enum nm_session_end e)
+{
+    switch (e) {
+    case NM_SESS_RUNNING: return "running";
+    case NM_SESS_COMPLETE: return "complete";
+    case NM_SESS_COUNT_LIMIT: return "count";
+    case NM_SESS_TIME_LIMIT: return "duration";
+    case NM_SESS_SIGNAL: return "signal";
+    case NM_SESS_TRUNCATED: return "truncated";
+    case NM_SESS_READ_ERROR: return "read_error";
+    case NM_SESS_DB_ERROR: return "db_error";
+    }
+    return "unknown";
+}
+
+int nm_db_session_begin(struct nm_db *db, const struct nm_session_info *info,
+                        int64_t *session_id)
+{
+    sqlite3_stmt *s = stmt(db, ST_SESSION_BEGIN);
+    if (s == NULL)
+        return -1;
+    bind_text(s, 1, info->source ? info->source : "");
+    sqlite3_bind_int(s, 2, info->live);
+    sqlite3_bind_int(s, 3, info->link_type);
+    bind_text(s, 4, info->link_type_name);
+    bind_text(s, 5, info->filter);
+    bind_text(s, 6, info->command_line);
+    sqlite3_bind_int(s, 7, info->ts_precision);
+    sqlite3_bind_int64(s, 8, info->snaplen);
+    sqlite3_bind_int(s, 9, info->aggregate_only);
+    sqlite3_bind_int64(s, 10, info->start_wall_ns);
+    bind_text(s, 11, NM_VERSION);
+    if (run(db, s) != 0)
+        return -1;
+    *session_id = sqlite3_last_insert_rowid(db->conn);
+    ok(db);
+    return 0;
+}
+
+int nm_db_session_update(struct nm_db *db, int64_t session_id,
+                         const struct nm_session_final *fin)
+{
+    sqlite3_stmt *s = stmt(db, ST_SESSION_UPDATE);
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    bind_text(s, 2, nm_session_end_name(fin->end_reason));
+    bind_text(s, 3, fin->end_message);
+    sqlite3_bind_int64(s, 4, fin->end_wall_ns);
+    if (fin->packets > 0) {
+        sqlite3_bind_int64(s, 5, fin->first_packet_ns);
+        sqlite3_bind_int64(s, 6, fin->last_packet_ns);
+    } else {  /* no packet, no packet time */
+        sqlite3_bind_null(s, 5);
+        sqlite3_bind_null(s, 6);
+    }
+    bind_u64(s, 7, fin->packets);
+    bind_u64(s, 8, fin->bytes);
+    bind_u64(s, 9, fin->captured_bytes);
+    bind_u64(s, 10, fin->drops_kernel);
+    bind_u64(s, 11, fin->drops_ifdrop);
+    bind_u64(s, 12, fin->drops_queue);
+    bind_u64(s, 13, fin->malformed);
+    bind_u64(s, 14, fin->flows_evicted);
+    bind_u64(s, 15, fin->addresses_evicted);
+    if (run(db, s) != 0)
+        return -1;
+    if (sqlite3_changes(db->conn) != 1) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "no session %lld", (long long)session_id);
+        return nm_db_fail_msg(db, msg);
+    }
+    ok(db);
+    return 0;
+}
+
+/* ------------------------------------------------------- transactions -- */
+
+int nm_db_begin(struct nm_db *db)
+{
+    if (run_id(db, ST_BEGIN) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+int nm_db_commit(struct nm_db *db)
+{
+    if (run_id(db, ST_COMMIT) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+int nm_db_rollback(struct nm_db *db)
+{
+    /* SQLite may already have rolled back on its own (e.g. after
+     * SQLITE_FULL); then there is nothing left to undo. */
+    if (sqlite3_get_autocommit(db->conn)) {
+        ok(db);
+        return 0;
+    }
+    if (run_id(db, ST_ROLLBACK) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+/* ----------------------------------------------------------- packets -- */
+
+/* Parameter numbers of ST_PACKET. */
+enum {
+    P_SESSION = 1, P_TS, P_WIRE, P_CAP, P_LAYERS, P_SRC_MAC, P_DST_MAC, P_VLAN_OUTER,
+    P_VLAN_INNER, P_ETHERTYPE, P_IP_VERSION, P_SRC_IP, P_DST_IP, P_IP_PROTO, P_SRC_PORT,
+    P_DST_PORT, P_TCP_FLAGS, P_ICMP_TYPE, P_ICMP_CODE, P_ARP_OP, P_ARP_SPA, P_ARP_TPA,
+    P_DNS_ID, P_DNS_FLAGS, P_DNS_QNAME, P_FLOW_ID, P_MALFORMED
+};
+
+/* Address text of `ip` for family 4 or 6; returns its length, 0 if none. */
+static size_t ip_text(int family, const struct nm_ip *ip, char *buf, size_t len)
+{
+    if (family == 4)
+        return nm_fmt_ipv4(ip->b, buf, len);
+    if (family == 6)
+        return nm_fmt_ipv6(ip->b, buf, len);
+    return 0;
+}
+
+static void bind_int_if(sqlite3_stmt *s, int i, bool present, int64_t v)
+{
+    if (present)
+        sqlite3_bind_int64(s, i, v);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/*
+ * Stores exactly what the event_log view needs to rebuild
+ * nm_eventline_format()'s lines: each layer's fields when its layer bit is
+ * set, addresses as text with the same family rule, the DNS name already
+ * escaped.  Every parameter is bound on every call, because SQLITE_STATIC
+ * text of the previous row points into this function's (dead) stack.
+ */
+int nm_db_insert_packet(struct nm_db *db, int64_t session_id, const struct nm_packet *pkt,
+                        uint64_t flow_id)
+{
+    char src_mac[NM_FMT_MAC_LEN], dst_mac[NM_FMT_MAC_LEN];
+    char src_ip[NM_FMT_IPV6_LEN], dst_ip[NM_FMT_IPV6_LEN];
+    char spa[NM_FMT_IPV4_LEN], tpa[NM_FMT_IPV4_LEN];
+    char qname[NM_FMT_DNS_NAME_LEN];
+    uint32_t l = pkt->layers;
+    int fam = nm_eventline_ip_family(pkt);
+    sqlite3_stmt *s = stmt(db, ST_PACKET);
+    size_t n;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, P_SESSION, session_id);
+    sqlite3_bind_int64(s, P_TS, pkt->ts_ns);
+    sqlite3_bind_int64(s, P_WIRE, pkt->wire_len);
+    sqlite3_bind_int64(s, P_CAP, pkt->cap_len);
+    sqlite3_bind_int64(s, P_LAYERS, l);
+
+    if (l & NM_L_ETH) {
+        bind_text_n(s, P_SRC_MAC, src_mac, nm_fmt_mac(pkt->src_mac, src_mac, sizeof src_mac));
+        bind_text_n(s, P_DST_MAC, dst_mac, nm_fmt_mac(pkt->dst_mac, dst_mac, sizeof dst_mac));
+    } else {
+        sqlite3_bind_null(s, P_SRC_MAC);
+        sqlite3_bind_null(s, P_DST_MAC);
+    }
+    bind_int_if(s, P_VLAN_OUTER, pkt->vlan_count >= 1, pkt->vlan_ids[0]);
+    bind_int_if(s, P_VLAN_INNER, pkt->vlan_count >= 2, pkt->vlan_ids[1]);
+    bind_int_if(s, P_ETHERTYPE, pkt->ethertype != 0, pkt->ethertype);
+    bind_int_if(s, P_IP_VERSION, pkt->ip_version != 0, pkt->ip_version);
+
+    if ((n = ip_text(fam, &pkt->src_ip, src_ip, sizeof src_ip)) > 0)
+        bind_text_n(s, P_SRC_IP, src_ip, n);
+    else
+        sqlite3_bind_null(s, P_SRC_IP);
+    if ((n = ip_text(fam, &pkt->dst_ip, dst_ip, sizeof dst_ip)) > 0)
+        bind_text_n(s, P_DST_IP, dst_ip, n);
+    else
+        sqlite3_bind_null(s, P_DST_IP);
+    bind_int_if(s, P_IP_PROTO, fam != 0, pkt->ip_proto);
+
+    bool ports = (l & (NM_L_TCP | NM_L_UDP | NM_L_DNS)) != 0;
+    bind_int_if(s, P_SRC_PORT, ports, pkt->src_port);
+    bind_int_if(s, P_DST_PORT, ports, pkt->dst_port);
+    bind_int_if(s, P_TCP_FLAGS, (l & NM_L_TCP) != 0, pkt->tcp_flags);
+    bool icmp = (l & (NM_L_ICMP | NM_L_ICMPV6)) != 0;
+    bind_int_if(s, P_ICMP_TYPE, icmp, pkt->icmp_type);
+    bind_int_if(s, P_ICMP_CODE, icmp, pkt->icmp_code);
+
+    if (l & NM_L_ARP) {
+        sqlite3_bind_int64(s, P_ARP_OP, pkt->arp_op);
+        bind_text_n(s, P_ARP_SPA, spa, nm_fmt_ipv4(pkt->arp_spa, spa, sizeof spa));
+        bind_text_n(s, P_ARP_TPA, tpa, nm_fmt_ipv4(pkt->arp_tpa, tpa, sizeof tpa));
+    } else {
+        sqlite3_bind_null(s, P_ARP_OP);
+        sqlite3_bind_null(s, P_ARP_SPA);
+        sqlite3_bind_null(s, P_ARP_TPA);
+    }
+
+    if (l & NM_L_DNS) {
+        sqlite3_bind_int64(s, P_DNS_ID, pkt->dns_id);
+        sqlite3_bind_int64(s, P_DNS_FLAGS, pkt->dns_flags);
+        bind_text_n(s, P_DNS_QNAME, qname, nm_fmt_dns_name(pkt->dns_qname, qname, sizeof qname));
+    } else {
+        sqlite3_bind_null(s, P_DNS_ID);
+        sqlite3_bind_null(s, P_DNS_FLAGS);
+        sqlite3_bind_null(s, P_DNS_QNAME);
+    }
+    if (flow_id != 0)
+        bind_u64(s, P_FLOW_ID, flow_id);
+    else
+        sqlite3_bind_null(s, P_FLOW_ID);
+    if (pkt->malformed != NM_MAL_NONE)
+        bind_text(s, P_MALFORMED, nm_malformed_name(pkt->malformed));
+    else
+        sqlite3_bind_null(s, P_MALFORMED);
+
+    if (run(db, s) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+/* ------------------------------------------------------------- flows -- */
+
+static const char *tcp_state_name(uint8_t st)
+{
+    switch ((enum nm_tcp_state)st) {
+    case NM_TCPS_NONE: return "none";
+    case NM_TCPS_SYN_SENT: return "syn_sent";
+    case NM_TCPS_SYN_RECEIVED: return "syn_received";
+    case NM_TCPS_ESTABLISHED: return "established";
+    case NM_TCPS_FIN_WAIT: return "fin_wait";
+    case NM_TCPS_CLOSED: return "closed";
+    }
+    return "unknown";
+}
+
+static const char *flow_end_name(uint8_t e)
+{
+    switch ((enum nm_flow_end)e) {
+    case NM_FEND_ACTIVE: return "active";
+    case NM_FEND_FIN: return "fin";
+    case NM_FEND_RST: return "rst";
+    case NM_FEND_IDLE: return "idle";
+    case NM_FEND_EVICTED: return "evicted";
+    case NM_FEND_CAPTURE_END: return "capture_end";
+    }
+    return "unknown";
+}
+
+/* The protocol (analyze/proto.h name) a flow's connections count in. */
+static const char *flow_proto(const struct nm_flow_rec *r)
+{
+    if (r->ip_version == 4 || r->ip_version == 6) {
+        if (r->ip_proto == 6)
+            return nm_proto_name(NM_P_TCP);
+        if (r->ip_proto == 17)
+            return nm_proto_name(NM_P_UDP);
+        if (r->ip_proto == 1 && r->ip_version == 4)
+            return nm_proto_name(NM_P_ICMP);
+        if (r->ip_proto == 58 && r->ip_version == 6)
+            return nm_proto_name(NM_P_ICMPV6);
+    }
+    return nm_proto_name(NM_P_OTHER);
+}
+
+int nm_db_put_flow(struct nm_db *db, int64_t session_id, const struct nm_flow_rec *rec)
+{
+    char client[NM_FMT_IPV6_LEN], server[NM_FMT_IPV6_LEN];
+    sqlite3_stmt *s = stmt(db, ST_FLOW);
+    int fam = rec->ip_version;
+    size_t n;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    bind_u64(s, 2, rec->flow_id);
+    bind_text(s, 3, flow_proto(rec));
+    bind_int_if(s, 4, rec->ip_version != 0, rec->ip_version);
+    bind_int_if(s, 5, rec->ip_version != 0, rec->ip_proto);
+    sqlite3_bind_int64(s, 6, rec->vlan);
+    if ((n = ip_text(fam, &rec->client, client, sizeof client)) > 0)
+        bind_text_n(s, 7, client, n);
+    else
+        sqlite3_bind_null(s, 7);
+    bind_int_if(s, 8, n > 0, rec->client_port);
+    if ((n = ip_text(fam, &rec->server, server, sizeof server)) > 0)
+        bind_text_n(s, 9, server, n);
+    else
+        sqlite3_bind_null(s, 9);
+    bind_int_if(s, 10, n > 0, rec->server_port);
+    sqlite3_bind_int64(s, 11, rec->first_ns);
+    sqlite3_bind_int64(s, 12, rec->last_ns);
+    bind_u64(s, 13, rec->pkts_c2s);
+    bind_u64(s, 14, rec->bytes_c2s);
+    bind_u64(s, 15, rec->pkts_s2c);
+    bind_u64(s, 16, rec->bytes_s2c);
+    sqlite3_bind_int64(s, 17, rec->tcp_retransmissions);
+    sqlite3_bind_int64(s, 18, rec->tcp_resets);
+    bind_text(s, 19, tcp_state_name(rec->tcp_state));
+    bind_text(s, 20, flow_end_name(rec->end_reason));
+    sqlite3_bind_int(s, 21, rec->is_connection);
+    if (run(db, s) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+/* --------------------------------------------------------- addresses -- */
+
+int nm_db_add_address(struct nm_db *db, int64_t session_id, const struct nm_addr_rec *rec)
+{
+    char text[NM_FMT_IPV6_LEN];
+    const char *kind;
+    size_t n;
+    sqlite3_stmt *s;
+
+    switch ((enum nm_addr_kind)rec->kind) {
+    case NM_ADDR_IPV4:
+        kind = "ipv4";
+        n = nm_fmt_ipv4(rec->addr, text, sizeof text);
+        break;
+    case NM_ADDR_IPV6:
+        kind = "ipv6";
+        n = nm_fmt_ipv6(rec->addr, text, sizeof text);
+        break;
+    case NM_ADDR_MAC:
+        kind = "mac";
+        n = nm_fmt_mac(rec->addr, text, sizeof text);
+        break;
+    default: {
+        char msg[64];
+        snprintf(msg, sizeof msg, "invalid address kind %u", (unsigned)rec->kind);
+        return nm_db_fail_msg(db, msg);
+    }
+    }
+    if ((s = stmt(db, ST_ADDRESS)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    bind_text(s, 2, kind);
+    bind_text_n(s, 3, text, n);
+    sqlite3_bind_int64(s, 4, rec->first_ns);
+    sqlite3_bind_int64(s, 5, rec->last_ns);
+    bind_u64(s, 6, rec->pkts_sent);
+    bind_u64(s, 7, rec->bytes_sent);
+    bind_u64(s, 8, rec->pkts_recv);
+    bind_u64(s, 9, rec->bytes_recv);
+    if (run(db, s) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+/* ----------------------------------------------------------- seconds -- */
+
+/* All of add_second's rows, between SAVEPOINT and RELEASE. */
+static int add_second_rows(struct nm_db *db, int64_t session_id, const struct nm_second_rec *rec)
+{
+    sqlite3_stmt *s = stmt(db, ST_SECOND);
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    sqlite3_bind_int64(s, 2, rec->second);
+    bind_u64(s, 3, rec->packets);
+    bind_u64(s, 4, rec->bytes);
+    bind_u64(s, 5, rec->malformed);
+    bind_u64(s, 6, rec->tcp_resets);
+    bind_u64(s, 7, rec->tcp_retransmissions);
+    if (run(db, s) != 0)
+        return -1;
+
+    if ((s = stmt(db, ST_PROTO_SECOND)) == NULL)
+        return -1;
+    for (int p = 0; p < NM_P_COUNT; p++) {
+        /* sparse: a protocol absent in this second has no row (the views
+         * fill in zeros) */
+        if (rec->proto_packets[p] == 0 && rec->proto_bytes[p] == 0 &&
+            rec->proto_new_connections[p] == 0)
+            continue;
+        sqlite3_bind_int64(s, 1, session_id);
+        bind_text(s, 2, nm_proto_name((enum nm_proto)p));
+        sqlite3_bind_int64(s, 3, rec->second);
+        bind_u64(s, 4, rec->proto_packets[p]);
+        bind_u64(s, 5, rec->proto_bytes[p]);
+        bind_u64(s, 6, rec->proto_new_connections[p]);
+        if (run(db, s) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One second's rows go in all together or not at all, inside or outside
+ * the caller's transaction (a savepoint works in both). */
+int nm_db_add_second(struct nm_db *db, int64_t session_id, const struct nm_second_rec *rec)
+{
+    if (run_id(db, ST_SAVEPOINT) != 0)
+        return -1;
+    if (add_second_rows(db, session_id, rec) != 0) {
+        /* keep the first error's message, not the cleanup's */
+        char err[sizeof db->err];
+        bool full = db->err_full;
+        memcpy(err, db->err, sizeof err);
+        if (!sqlite3_get_autocommit(db->conn)) {
+            sqlite3_stmt *rb = stmt(db, ST_ROLLBACK_TO), *rel = stmt(db, ST_RELEASE);
+            if (rb && rel) {
+                sqlite3_step(rb);
+                sqlite3_reset(rb);
+                sqlite3_step(rel);
+                sqlite3_reset(rel);
+            }
+        }
+        memcpy(db->err, err, sizeof err);
+        db->err_full = full;
+        return -1;
+    }
+    if (run_id(db, ST_RELEASE) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+/* --------------------------------------------------- malformed, log -- */
+
+int nm_db_put_malformed(struct nm_db *db, int64_t session_id, enum nm_malformed reason,
+                        uint64_t count)
+{
+    sqlite3_stmt *s;
+
+    if (reason <= NM_MAL_NONE || reason >= NM_MAL_COUNT) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "invalid malformed reason %d", (int)reason);
+        return nm_db_fail_msg(db, msg);
+    }
+    if ((s = stmt(db, ST_MALFORMED)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    bind_text(s, 2, nm_malformed_name(reason));
+    bind_u64(s, 3, count);
+    if (run(db, s) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+static const char *level_name(enum nm_log_level level)
+{
+    switch (level) {
+    case NM_LOG_INFO: return "info";
+    case NM_LOG_WARNING: return "warning";
+    case NM_LOG_ERROR: return "error";
+    }
+    return "error";
+}
+
+int nm_db_log(struct nm_db *db, int64_t session_id, enum nm_log_level level, int64_t wall_ns,
+              const char *message)
+{
+    sqlite3_stmt *s = stmt(db, ST_LOG);
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    sqlite3_bind_int64(s, 2, wall_ns);
+    bind_text(s, 3, level_name(level));
+    bind_text(s, 4, message ? message : "");
+    if (run(db, s) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}

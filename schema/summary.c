@@ -1,0 +1,239 @@
+/*
+ * summary.c - nm_db_read_summary(): one session's final statistics from the
+ * aggregate tables (sessions, seconds, proto_seconds, addresses, flows,
+ * malformed).  Never touches `packets`, so it costs the same for ten
+ * packets and ten million, and works for aggregate-only sessions.
+ */
+#include "db_internal.h"
+#include "summary.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+/* Prepares `sql` with ?1 bound to the session id; NULL on error. */
+static sqlite3_stmt *query(struct nm_db *db, const char *sql, int64_t session_id)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(nm_db_conn(db), sql, -1, &s, NULL);
+
+    if (rc != SQLITE_OK) {
+        nm_db_fail_rc(db, rc);
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    sqlite3_bind_int64(s, 1, session_id);
+    return s;
+}
+
+/* Steps; SQLITE_ROW/SQLITE_DONE pass through, errors are recorded. */
+static int step(struct nm_db *db, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        nm_db_fail_rc(db, rc);
+    return rc;
+}
+
+static uint64_t col_u64(sqlite3_stmt *s, int i)
+{
+    int64_t v = sqlite3_column_int64(s, i);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+static void col_text(sqlite3_stmt *s, int i, char *buf, size_t len)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    snprintf(buf, len, "%s", t ? (const char *)t : "");
+}
+
+static int read_session(struct nm_db *db, struct nm_summary *out)
+{
+    sqlite3_stmt *s = query(db,
+        "SELECT source, coalesce(link_type_name, ''), end_reason,"
+        " coalesce(first_packet_ns, 0), coalesce(last_packet_ns, 0),"
+        " start_wall_ns, coalesce(end_wall_ns, 0), packets, bytes, captured_bytes,"
+        " drops_kernel, drops_ifdrop, drops_queue, malformed, flows_evicted, addresses_evicted"
+        " FROM sessions WHERE id = ?1", out->session_id);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    rc = step(db, s);
+    if (rc == SQLITE_ROW) {
+        col_text(s, 0, out->source, sizeof out->source);
+        col_text(s, 1, out->link_type_name, sizeof out->link_type_name);
+        col_text(s, 2, out->end_reason, sizeof out->end_reason);
+        out->first_packet_ns = sqlite3_column_int64(s, 3);
+        out->last_packet_ns = sqlite3_column_int64(s, 4);
+        out->start_wall_ns = sqlite3_column_int64(s, 5);
+        out->end_wall_ns = sqlite3_column_int64(s, 6);
+        out->packets = col_u64(s, 7);
+        out->bytes = col_u64(s, 8);
+        out->captured_bytes = col_u64(s, 9);
+        out->drops_kernel = col_u64(s, 10);
+        out->drops_ifdrop = col_u64(s, 11);
+        out->drops_queue = col_u64(s, 12);
+        out->malformed_total = col_u64(s, 13);
+        out->flows_evicted = col_u64(s, 14);
+        out->addresses_evicted = col_u64(s, 15);
+    } else if (rc == SQLITE_DONE) {
+        char msg[64];
+        snprintf(msg, sizeof msg, "no session %lld", (long long)out->session_id);
+        nm_db_fail_msg(db, msg);
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/*
+ * Totals of the per-second table.  The session row is authoritative, but a
+ * capture that is still running (or was killed) may not have updated it
+ * yet; then the per-second rows, flushed about once a second, stand in.
+ */
+static int read_seconds(struct nm_db *db, struct nm_summary *out)
+{
+    sqlite3_stmt *s = query(db,
+        "SELECT count(*), coalesce(sum(packets), 0), coalesce(sum(bytes), 0),"
+        " coalesce(sum(malformed), 0), coalesce(sum(tcp_resets), 0),"
+        " coalesce(sum(tcp_retransmissions), 0), min(second), max(second)"
+        " FROM seconds WHERE session_id = ?1", out->session_id);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    rc = step(db, s);
+    if (rc == SQLITE_ROW) {
+        out->tcp_resets = col_u64(s, 4);
+        out->tcp_retransmissions = col_u64(s, 5);
+        if (out->packets == 0 && sqlite3_column_int64(s, 0) > 0) {
+            out->packets = col_u64(s, 1);
+            out->bytes = col_u64(s, 2);
+            out->malformed_total = col_u64(s, 3);
+            out->first_packet_ns = sqlite3_column_int64(s, 6) * 1000000000;
+            out->last_packet_ns = sqlite3_column_int64(s, 7) * 1000000000 + 999999999;
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+static int read_protocols(struct nm_db *db, struct nm_summary *out)
+{
+    sqlite3_stmt *s = query(db,
+        "SELECT proto, sum(packets), sum(bytes), sum(new_connections)"
+        " FROM proto_seconds WHERE session_id = ?1 GROUP BY proto", out->session_id);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = step(db, s)) == SQLITE_ROW) {
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        for (int p = 0; name && p < NM_P_COUNT; p++) {
+            if (strcmp(name, nm_proto_name((enum nm_proto)p)) == 0) {
+                out->proto_packets[p] = col_u64(s, 1);
+                out->proto_bytes[p] = col_u64(s, 2);
+                out->connections[p] = col_u64(s, 3);
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int read_addresses(struct nm_db *db, struct nm_summary *out)
+{
+    sqlite3_stmt *s = query(db,
+        "SELECT kind, count(*) FROM addresses WHERE session_id = ?1 GROUP BY kind",
+        out->session_id);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = step(db, s)) == SQLITE_ROW) {
+        const char *kind = (const char *)sqlite3_column_text(s, 0);
+        uint64_t n = col_u64(s, 1);
+        if (kind == NULL)
+            continue;
+        if (strcmp(kind, "ipv4") == 0)
+            out->unique_ipv4 = n;
+        else if (strcmp(kind, "ipv6") == 0)
+            out->unique_ipv6 = n;
+        else if (strcmp(kind, "mac") == 0)
+            out->unique_macs = n;
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int read_malformed(struct nm_db *db, struct nm_summary *out)
+{
+    sqlite3_stmt *s = query(db, "SELECT reason, count FROM malformed WHERE session_id = ?1",
+                            out->session_id);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = step(db, s)) == SQLITE_ROW) {
+        const char *reason = (const char *)sqlite3_column_text(s, 0);
+        for (int m = NM_MAL_NONE + 1; reason && m < NM_MAL_COUNT; m++) {
+            if (strcmp(reason, nm_malformed_name((enum nm_malformed)m)) == 0) {
+                out->malformed[m] = col_u64(s, 1);
+                break;
+            }
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int read_flows(struct nm_db *db, struct nm_summary *out)
+{
+    sqlite3_stmt *s = query(db, "SELECT count(*) FROM flows WHERE session_id = ?1",
+                            out->session_id);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    rc = step(db, s);
+    if (rc == SQLITE_ROW)
+        out->flows = col_u64(s, 0);
+    sqlite3_finalize(s);
+    return rc == SQLITE_ROW ? 0 : -1;
+}
+
+/* The newest session's id; 0 and an error if there is none. */
+static int newest_session(struct nm_db *db, int64_t *id)
+{
+    sqlite3_stmt *s = query(db, "SELECT max(id) FROM sessions", 0);
+    int rc;
+
+    *id = 0;
+    if (s == NULL)
+        return -1;
+    rc = step(db, s);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return -1;
+    if (*id <= 0)
+        return nm_db_fail_msg(db, "no capture session in the database");
+    return 0;
+}
+
+int nm_db_read_summary(struct nm_db *db, int64_t session_id, struct nm_summary *out)
+{
+    memset(out, 0, sizeof *out);
+    if (session_id <= 0 && newest_session(db, &session_id) != 0)
+        return -1;
+    out->session_id = session_id;
+    if (read_session(db, out) != 0 || read_seconds(db, out) != 0 ||
+        read_protocols(db, out) != 0 || read_addresses(db, out) != 0 ||
+        read_malformed(db, out) != 0 || read_flows(db, out) != 0)
+        return -1;
+    nm_db_clear_error(db);
+    return 0;
+}
