@@ -1,0 +1,47 @@
+/*
+ * addr.h - bounded cache of per-address traffic DELTAS (IPv4, IPv6, MAC).
+ *
+ * Internal to analyze/.  The cache never holds totals: every entry carries
+ * what its address sent and received since the entry was last emitted, and
+ * the database adds the deltas up (records.h).  So the cache may forget an
+ * address at any time as long as it emits the delta first, which is what
+ * lets a flood of spoofed sources run in fixed memory: capacity is chosen
+ * at creation, the least recently used entry is evicted (O(1), an intrusive
+ * LRU list), and an entry with a pending delta is emitted before it goes.
+ */
+#ifndef NM_ADDR_H
+#define NM_ADDR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "engine.h"
+
+struct nm_addr_cache;
+
+/*
+ * Create a cache of `capacity` entries (>= 1).  Records go to sink->address
+ * (may be NULL: deltas are then dropped).  *evicted is incremented for every
+ * entry dropped to make room; the pointer must outlive the cache.  All memory
+ * is allocated here.  Returns NULL on allocation failure.
+ */
+struct nm_addr_cache *nm_addr_cache_new(uint32_t capacity, uint64_t seed, const struct nm_sink *sink,
+                                        uint64_t *evicted) __attribute__((warn_unused_result));
+void nm_addr_cache_free(struct nm_addr_cache *c);
+
+/*
+ * One packet from src to dst (both of `kind`, enum nm_addr_kind; `src` and
+ * `dst` hold 6 bytes for MAC, 4 for IPv4, 16 for IPv6): src sent it, dst
+ * received it.  A packet to itself counts as both.  May emit an evicted
+ * entry's delta.
+ */
+void nm_addr_packet(struct nm_addr_cache *c, uint8_t kind, const uint8_t *src, const uint8_t *dst,
+                    int64_t ts_ns, uint64_t bytes);
+
+/* Emit every pending delta and zero it.  Entries stay cached (clean). */
+void nm_addr_flush(struct nm_addr_cache *c);
+
+/* Entries currently cached (for tests). */
+uint32_t nm_addr_cache_size(const struct nm_addr_cache *c);
+
+#endif /* NM_ADDR_H */

@@ -1,0 +1,510 @@
+/*
+ * flow.c - the bidirectional flow table (see flow.h; definitions in stats.h).
+ *
+ * Layout
+ *   - One preallocated array of entries (calloc: pages are only touched as
+ *     the table fills, so a small capture stays small in memory).
+ *   - A chained hash: bucket heads and chain links are entry index + 1 (0 =
+ *     end), twice as many buckets as entries.  Keys are hashed with a seeded
+ *     multiply-fold hash (hash.h) so crafted addresses cannot pile up in one
+ *     chain.
+ *   - One LRU list per timeout class (TCP, closed TCP, UDP, ICMP, other).
+ *     Touching a flow moves it to the head of its class list, so each tail
+ *     is that class's least recently used flow.  Idle expiry pops tails whose
+ *     idle time exceeds the class timeout; eviction picks the oldest of the
+ *     (at most five) tails.  Both are O(1) per flow.
+ *   - Free slots form a list through the chain link.
+ *
+ * Idle expiry is checked in packet time: at every lookup (a flow found idle
+ * is ended and a new one started, so flow boundaries never depend on when
+ * sweeps or flushes ran), by a sweep at most once per second of packet time,
+ * before every eviction, and at flush.
+ *
+ * Changed flows are emitted at flush: a touch stamps the flow with the
+ * current flush epoch and moves it to its list head, so the changed flows
+ * are a prefix of each list.
+ */
+#include "flow.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+#include "stats.h"
+#include "tcp.h"
+
+#define NIL UINT32_MAX
+#define FLOW_KEY_WORDS 5
+#define FLOW_HASH_DOMAIN 1
+/* Sweep idle flows at most this often (packet time): keeps the per-packet
+ * cost to one comparison while bounding how long an idle flow lingers. */
+#define FLOW_SWEEP_NS 1000000000
+
+#define IPPROTO_NUM_ICMP 1
+#define IPPROTO_NUM_TCP 6
+#define IPPROTO_NUM_UDP 17
+#define IPPROTO_NUM_ICMPV6 58
+
+#define ICMP_ECHO_REPLY 0
+#define ICMP_ECHO_REQUEST 8
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY 129
+
+#define WELL_KNOWN_PORT_LIMIT 1024
+
+enum flow_class { FC_TCP, FC_TCP_CLOSED, FC_UDP, FC_ICMP, FC_OTHER, FC_COUNT };
+
+/* What the two 16-bit "ports" of a key hold. */
+enum key_kind { KK_PORTS = 0, KK_ICMP_ECHO = 1, KK_ICMP_TYPE = 2, KK_PROTO = 3 };
+
+/*
+ * key[0..1] endpoint A's address, key[2..3] endpoint B's (A <= B by address,
+ * then port), key[4] = port A | port B << 16 | VLAN << 32 | kind << 44 |
+ * IP version << 48 | IP protocol << 56.
+ */
+struct flow_entry {
+    /* first cache line: what a lookup reads */
+    uint64_t key[FLOW_KEY_WORDS];
+    uint32_t hnext;             /* bucket chain (index + 1) or free list */
+    uint32_t prev, next;        /* class LRU list, NIL ends */
+    uint32_t bucket;
+    uint32_t epoch;             /* flush epoch of the last touch */
+    uint8_t cls;                /* enum flow_class = list it is on */
+    uint8_t a_is_client;
+    uint8_t is_conn;
+    uint8_t conn_proto;         /* enum nm_proto */
+    /* then the counters */
+    uint64_t flow_id;
+    int64_t first_ns, last_ns;
+    uint64_t pkts[2], bytes[2]; /* [0] client to server */
+    uint32_t retrans, resets;
+    struct nm_tcp_track tcp;
+};
+
+struct nm_flow_table {
+    struct flow_entry *e;
+    uint32_t *bucket;
+    uint32_t cap, nbuckets;
+    uint32_t high;              /* slots [0, high) have been used */
+    uint32_t free_head;         /* index + 1; 0 = none */
+    uint32_t head[FC_COUNT], tail[FC_COUNT];
+    int64_t timeout[FC_COUNT];
+    uint32_t epoch;
+    uint64_t next_id;
+    int64_t next_sweep_ns;
+    struct nm_hash_secret secret;
+    struct nm_sink sink;
+    struct nm_engine_totals *tot;
+};
+
+/* The key of one packet, plus what the key alone says about it. */
+struct pkt_key {
+    uint64_t key[FLOW_KEY_WORDS];
+    bool src_is_a;
+    uint8_t cls;
+    uint8_t conn_proto;
+    uint8_t kind;
+};
+
+struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
+                                        const struct nm_sink *sink,
+                                        struct nm_engine_totals *totals)
+{
+    if (cfg->max_flows == 0 || cfg->max_flows >= NIL || !totals)
+        return NULL;
+    struct nm_flow_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    t->cap = cfg->max_flows;
+    t->nbuckets = nm_hash_pow2(t->cap);
+    if (t->nbuckets <= (1u << 30))
+        t->nbuckets <<= 1;
+    t->e = calloc(t->cap, sizeof *t->e);
+    t->bucket = calloc(t->nbuckets, sizeof *t->bucket);
+    if (!t->e || !t->bucket) {
+        nm_flow_table_free(t);
+        return NULL;
+    }
+    for (int c = 0; c < FC_COUNT; c++)
+        t->head[c] = t->tail[c] = NIL;
+    t->timeout[FC_TCP] = cfg->tcp_idle_ns;
+    t->timeout[FC_TCP_CLOSED] = cfg->tcp_closed_ns;
+    t->timeout[FC_UDP] = cfg->udp_idle_ns;
+    t->timeout[FC_ICMP] = cfg->icmp_idle_ns;
+    t->timeout[FC_OTHER] = cfg->other_idle_ns;
+    t->next_id = 1;
+    t->next_sweep_ns = INT64_MIN;
+    nm_hash_secret_init(&t->secret, cfg->hash_seed, FLOW_HASH_DOMAIN);
+    if (sink)
+        t->sink = *sink;
+    t->tot = totals;
+    return t;
+}
+
+void nm_flow_table_free(struct nm_flow_table *t)
+{
+    if (!t)
+        return;
+    free(t->e);
+    free(t->bucket);
+    free(t);
+}
+
+/* --- lists ------------------------------------------------------------- */
+
+static void lru_unlink(struct nm_flow_table *t, uint32_t i)
+{
+    struct flow_entry *x = &t->e[i];
+    if (x->prev != NIL)
+        t->e[x->prev].next = x->next;
+    else
+        t->head[x->cls] = x->next;
+    if (x->next != NIL)
+        t->e[x->next].prev = x->prev;
+    else
+        t->tail[x->cls] = x->prev;
+}
+
+static void lru_push_head(struct nm_flow_table *t, uint32_t i)
+{
+    struct flow_entry *x = &t->e[i];
+    uint8_t c = x->cls;
+    x->prev = NIL;
+    x->next = t->head[c];
+    if (t->head[c] != NIL)
+        t->e[t->head[c]].prev = i;
+    else
+        t->tail[c] = i;
+    t->head[c] = i;
+}
+
+/* --- records ----------------------------------------------------------- */
+
+static void emit(struct nm_flow_table *t, const struct flow_entry *f, enum nm_flow_end why)
+{
+    if (!t->sink.flow)
+        return;
+    struct nm_flow_rec rec;
+    memset(&rec, 0, sizeof rec);
+    uint64_t meta = f->key[4];
+    uint16_t port_a = (uint16_t)meta, port_b = (uint16_t)(meta >> 16);
+    unsigned kind = (unsigned)(meta >> 44) & 3u;
+    rec.flow_id = f->flow_id;
+    rec.vlan = (uint16_t)((meta >> 32) & 0xfffu);
+    rec.ip_version = (uint8_t)(meta >> 48);
+    rec.ip_proto = (uint8_t)(meta >> 56);
+    const uint64_t *ca = f->a_is_client ? &f->key[0] : &f->key[2];
+    const uint64_t *sa = f->a_is_client ? &f->key[2] : &f->key[0];
+    memcpy(rec.client.b, ca, sizeof rec.client.b);
+    memcpy(rec.server.b, sa, sizeof rec.server.b);
+    if (kind == KK_ICMP_TYPE) {
+        rec.client_port = (uint16_t)(port_a >> 8);  /* type */
+        rec.server_port = (uint16_t)(port_a & 0xffu); /* code */
+    } else {
+        rec.client_port = f->a_is_client ? port_a : port_b;
+        rec.server_port = f->a_is_client ? port_b : port_a;
+    }
+    rec.first_ns = f->first_ns;
+    rec.last_ns = f->last_ns;
+    rec.pkts_c2s = f->pkts[0];
+    rec.bytes_c2s = f->bytes[0];
+    rec.pkts_s2c = f->pkts[1];
+    rec.bytes_s2c = f->bytes[1];
+    rec.tcp_retransmissions = f->retrans;
+    rec.tcp_resets = f->resets;
+    rec.tcp_state = f->tcp.state;
+    rec.end_reason = (uint8_t)why;
+    rec.is_connection = f->is_conn != 0;
+    t->sink.flow(t->sink.ctx, &rec);
+}
+
+/* End flow i: emit its final record and free its slot.  A flow closed by
+ * FIN/RST keeps that reason whatever ends it now.  Returns the reason used. */
+static enum nm_flow_end flow_end(struct nm_flow_table *t, uint32_t i, enum nm_flow_end why)
+{
+    struct flow_entry *f = &t->e[i];
+    if (f->cls == FC_TCP_CLOSED)
+        why = (f->tcp.flags & NM_TCPT_RST) ? NM_FEND_RST : NM_FEND_FIN;
+    emit(t, f, why);
+    uint32_t *link = &t->bucket[f->bucket];
+    while (*link != i + 1) /* chains are short: load factor <= 0.5 */
+        link = &t->e[*link - 1].hnext;
+    *link = f->hnext;
+    lru_unlink(t, i);
+    f->hnext = t->free_head;
+    t->free_head = i + 1;
+    t->tot->flows_active--;
+    return why;
+}
+
+static bool is_idle(const struct nm_flow_table *t, const struct flow_entry *f, int64_t now)
+{
+    return nm_ts_diff(now, f->last_ns) > t->timeout[f->cls];
+}
+
+/* End flow i because it is idle; counts it as timed out unless it had
+ * already closed by FIN/RST. */
+static void flow_end_idle(struct nm_flow_table *t, uint32_t i)
+{
+    if (flow_end(t, i, NM_FEND_IDLE) == NM_FEND_IDLE)
+        t->tot->flows_timed_out++;
+}
+
+void nm_flow_expire(struct nm_flow_table *t, int64_t now_ns)
+{
+    for (int c = 0; c < FC_COUNT; c++) {
+        /* Bounded: every turn removes one flow. */
+        while (t->tail[c] != NIL && is_idle(t, &t->e[t->tail[c]], now_ns))
+            flow_end_idle(t, t->tail[c]);
+    }
+}
+
+void nm_flow_flush(struct nm_flow_table *t, bool final)
+{
+    for (int c = 0; c < FC_COUNT; c++) {
+        if (final) {
+            while (t->tail[c] != NIL)
+                flow_end(t, t->tail[c], NM_FEND_CAPTURE_END);
+        } else {
+            for (uint32_t i = t->head[c]; i != NIL && t->e[i].epoch == t->epoch; i = t->e[i].next)
+                emit(t, &t->e[i], NM_FEND_ACTIVE);
+        }
+    }
+    t->epoch++;
+}
+
+/* --- slots ------------------------------------------------------------- */
+
+/* A free slot for a new flow at time now.  When the table is full: first
+ * expire an idle flow if any class tail is idle, else evict the least
+ * recently used flow of all classes. */
+static uint32_t alloc_slot(struct nm_flow_table *t, int64_t now)
+{
+    if (t->free_head == 0) {
+        if (t->high < t->cap)
+            return t->high++;
+        uint32_t lru = NIL;
+        for (int c = 0; c < FC_COUNT && t->free_head == 0; c++) {
+            uint32_t i = t->tail[c];
+            if (i == NIL)
+                continue;
+            if (is_idle(t, &t->e[i], now))
+                flow_end_idle(t, i);
+            else if (lru == NIL || t->e[i].last_ns < t->e[lru].last_ns)
+                lru = i;
+        }
+        if (t->free_head == 0) {
+            flow_end(t, lru, NM_FEND_EVICTED);
+            t->tot->flows_evicted++;
+        }
+    }
+    uint32_t i = t->free_head - 1;
+    t->free_head = t->e[i].hnext;
+    return i;
+}
+
+/* --- keys -------------------------------------------------------------- */
+
+static bool is_ip_malformation(enum nm_malformed m)
+{
+    return m >= NM_MAL_IPV4_TRUNCATED && m <= NM_MAL_IPV6_TOO_MANY_EXT;
+}
+
+/* Build the flow key of a packet; false if it belongs to no flow. */
+static bool build_key(const struct nm_packet *p, struct pkt_key *k)
+{
+    uint32_t l = p->layers;
+    if (!(l & (NM_L_IPV4 | NM_L_IPV6)) || is_ip_malformation(p->malformed))
+        return false;
+    if ((l & NM_L_FRAG) && p->frag_offset > 0)
+        return false; /* non-first fragment: no ports (stats.h) */
+
+    uint16_t sport = 0, dport = 0;
+    if (l & NM_L_TCP) {
+        k->kind = KK_PORTS;
+        k->cls = FC_TCP;
+        k->conn_proto = NM_P_TCP;
+        sport = p->src_port;
+        dport = p->dst_port;
+    } else if (l & NM_L_UDP) {
+        k->kind = KK_PORTS;
+        k->cls = FC_UDP;
+        k->conn_proto = NM_P_UDP;
+        sport = p->src_port;
+        dport = p->dst_port;
+    } else if (l & (NM_L_ICMP | NM_L_ICMPV6)) {
+        bool v6 = (l & NM_L_ICMPV6) != 0;
+        uint8_t ty = p->icmp_type;
+        bool echo = v6 ? (ty == ICMPV6_ECHO_REQUEST || ty == ICMPV6_ECHO_REPLY)
+                       : (ty == ICMP_ECHO_REQUEST || ty == ICMP_ECHO_REPLY);
+        k->cls = FC_ICMP;
+        k->conn_proto = v6 ? NM_P_ICMPV6 : NM_P_ICMP;
+        if (echo) {
+            k->kind = KK_ICMP_ECHO;
+            sport = dport = p->icmp_id;
+        } else {
+            k->kind = KK_ICMP_TYPE;
+            sport = dport = (uint16_t)(ty << 8 | p->icmp_code);
+        }
+    } else {
+        uint8_t pr = p->ip_proto;
+        /* A transport we decode but whose header is missing (truncated,
+         * malformed): ports unknown, so no trustworthy key. */
+        if (pr == IPPROTO_NUM_TCP || pr == IPPROTO_NUM_UDP || pr == IPPROTO_NUM_ICMP ||
+            pr == IPPROTO_NUM_ICMPV6)
+            return false;
+        k->kind = KK_PROTO;
+        k->cls = FC_OTHER;
+        k->conn_proto = NM_P_OTHER;
+    }
+
+    uint8_t ver = (l & NM_L_IPV6) ? 6 : 4;
+    size_t alen = ver == 6 ? 16 : 4;
+    uint8_t s[16] = { 0 }, d[16] = { 0 };
+    memcpy(s, p->src_ip.b, alen);
+    memcpy(d, p->dst_ip.b, alen);
+    int cmp = memcmp(s, d, sizeof s);
+    k->src_is_a = cmp < 0 || (cmp == 0 && sport <= dport);
+    const uint8_t *a = k->src_is_a ? s : d, *b = k->src_is_a ? d : s;
+    uint16_t pa = k->src_is_a ? sport : dport, pb = k->src_is_a ? dport : sport;
+    memcpy(&k->key[0], a, 16);
+    memcpy(&k->key[2], b, 16);
+    uint64_t vlan = p->vlan_count ? (p->vlan_ids[0] & 0xfffu) : 0;
+    k->key[4] = (uint64_t)pa | (uint64_t)pb << 16 | vlan << 32 | (uint64_t)k->kind << 44 |
+                (uint64_t)ver << 48 | (uint64_t)p->ip_proto << 56;
+    return true;
+}
+
+static uint32_t find(const struct nm_flow_table *t, const uint64_t *key, uint32_t b)
+{
+    for (uint32_t j = t->bucket[b]; j != 0; j = t->e[j - 1].hnext) {
+        const uint64_t *x = t->e[j - 1].key;
+        if (x[0] == key[0] && x[1] == key[1] && x[2] == key[2] && x[3] == key[3] &&
+            x[4] == key[4])
+            return j - 1;
+    }
+    return NIL;
+}
+
+/* Is the sender of the first packet of a new flow its client? (stats.h) */
+static bool sender_is_client(const struct nm_packet *p, const struct pkt_key *k)
+{
+    if (k->cls == FC_TCP) {
+        uint16_t sa = p->tcp_flags & (NM_TCP_SYN | NM_TCP_ACK);
+        if (sa == NM_TCP_SYN)
+            return true;
+        if (sa == (NM_TCP_SYN | NM_TCP_ACK))
+            return false;
+        bool s_low = p->src_port < WELL_KNOWN_PORT_LIMIT;
+        bool d_low = p->dst_port < WELL_KNOWN_PORT_LIMIT;
+        if (s_low != d_low)
+            return d_low; /* mid-stream: the well-known port is the server */
+        return true;
+    }
+    if (k->kind == KK_ICMP_ECHO)
+        return !(p->icmp_type == ICMP_ECHO_REPLY || p->icmp_type == ICMPV6_ECHO_REPLY);
+    return true;
+}
+
+/* --- the packet path --------------------------------------------------- */
+
+void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p, struct nm_verdict *v,
+                    struct nm_flow_result *r)
+{
+    r->tcp = 0;
+    r->conn_proto = NM_P_OTHER;
+    struct pkt_key k;
+    if (!build_key(p, &k))
+        return;
+    const int64_t ts = p->ts_ns;
+    if (ts >= t->next_sweep_ns) {
+        nm_flow_expire(t, ts);
+        t->next_sweep_ns = nm_ts_add(ts, FLOW_SWEEP_NS);
+    }
+
+    const bool is_tcp = k.cls == FC_TCP;
+    const bool pure_syn = is_tcp && (p->tcp_flags & (NM_TCP_SYN | NM_TCP_ACK)) == NM_TCP_SYN;
+    uint32_t b = (uint32_t)nm_hash_words(&t->secret, k.key, FLOW_KEY_WORDS) & (t->nbuckets - 1);
+    uint32_t i = find(t, k.key, b);
+    if (i != NIL) {
+        struct flow_entry *f = &t->e[i];
+        int dir = (k.src_is_a == (f->a_is_client != 0)) ? 0 : 1;
+        if (is_idle(t, f, ts)) {
+            flow_end_idle(t, i);
+            i = NIL;
+        } else if (pure_syn && nm_tcp_syn_is_new(&f->tcp, dir, p->tcp_seq)) {
+            flow_end(t, i, NM_FEND_IDLE); /* superseded: see stats.h */
+            i = NIL;
+        }
+    }
+
+    struct flow_entry *f;
+    if (i == NIL) {
+        i = alloc_slot(t, ts);
+        f = &t->e[i];
+        memcpy(f->key, k.key, sizeof f->key);
+        f->bucket = b;
+        f->hnext = t->bucket[b];
+        t->bucket[b] = i + 1;
+        f->cls = k.cls;
+        f->a_is_client = sender_is_client(p, &k) ? k.src_is_a : !k.src_is_a;
+        f->is_conn = 0;
+        f->conn_proto = k.conn_proto;
+        f->flow_id = t->next_id++;
+        f->first_ns = f->last_ns = ts;
+        f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
+        f->retrans = f->resets = 0;
+        nm_tcp_init(&f->tcp);
+        lru_push_head(t, i);
+        v->new_flow = true;
+        t->tot->flows_created++;
+        if (++t->tot->flows_active > t->tot->flows_peak)
+            t->tot->flows_peak = t->tot->flows_active;
+        /* Every new UDP/ICMP/other flow is a connection (stats.h). */
+        if (!is_tcp)
+            f->is_conn = 1;
+        v->new_connection = !is_tcp;
+    } else {
+        f = &t->e[i];
+    }
+
+    const int dir = (k.src_is_a == (f->a_is_client != 0)) ? 0 : 1;
+    f->pkts[dir]++;
+    f->bytes[dir] += p->wire_len;
+    if (ts > f->last_ns)
+        f->last_ns = ts;
+    if (ts < f->first_ns)
+        f->first_ns = ts;
+
+    uint8_t cls = f->cls;
+    if (is_tcp) {
+        unsigned res = nm_tcp_segment(&f->tcp, dir, ts, p->tcp_flags, p->tcp_seq, p->tcp_ack,
+                                      p->l4_payload_len, p->tcp_win);
+        if (res & NM_TCPR_RETRANS) {
+            f->retrans++;
+            v->tcp_retransmission = true;
+        }
+        if (res & NM_TCPR_RST)
+            f->resets++;
+        /* A TCP connection = a flow in which a SYN without ACK was seen:
+         * usually its first packet, or a SYN reordered after its SYN/ACK. */
+        if (pure_syn && !f->is_conn) {
+            f->is_conn = 1;
+            v->new_connection = true;
+        }
+        cls = f->tcp.state == NM_TCPS_CLOSED ? FC_TCP_CLOSED : FC_TCP;
+        r->tcp = res;
+    }
+
+    /* Touch: most recently used, changed since the last flush. */
+    if (cls != f->cls || t->head[f->cls] != i) {
+        lru_unlink(t, i);
+        f->cls = cls;
+        lru_push_head(t, i);
+    }
+    f->epoch = t->epoch;
+
+    r->conn_proto = (enum nm_proto)f->conn_proto;
+    v->flow_id = f->flow_id;
+    v->from_client = dir == 0;
+}
