@@ -1,0 +1,953 @@
+/*
+ * latency.c - passive latency matcher (definitions in latency.h).
+ *
+ * Four bounded tables share one shape: a pool of entries allocated at start,
+ * a chained hash index (seeded), and two intrusive lists threaded through the
+ * entries by index:
+ *   - the LRU list, every entry, ordered by last activity: its tail is the
+ *     entry to evict when the pool is full and the first to go idle;
+ *   - the pending list, entries with an unanswered request, ordered by the
+ *     request's time: its tail is the next timeout.
+ * Both lists are walked from the tail only while entries are due, so expiry
+ * costs O(1) per packet plus O(1) per entry expired.
+ *
+ * Per packet: one hash lookup in one table, a few compares, list moves.  No
+ * allocation after nm_latency_new().
+ */
+#include "latency.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hash.h"
+
+#define NS_PER_S           INT64_C(1000000000)
+#define LAT_MAX_CAPACITY   (1u << 26)   /* keeps bucket and pool sizes far from overflow */
+#define NIL                UINT32_MAX
+
+#define IPPROTO_NUM_TCP    6
+#define IPPROTO_NUM_UDP    17
+#define IPPROTO_NUM_ICMP   1
+#define IPPROTO_NUM_ICMPV6 58
+
+#define PORT_DNS           53
+#define PORT_WELL_KNOWN_END 1024        /* ports below are services (RFC 6335 system ports) */
+
+#define ICMP_ECHO_REPLY     0
+#define ICMP_ECHO_REQUEST   8
+#define ICMPV6_ECHO_REQUEST 128
+#define ICMPV6_ECHO_REPLY   129
+
+/* Hash domains, so the four tables never share secrets. */
+#define HASH_DOMAIN_BASE   0x6c6174u    /* "lat" */
+
+/*
+ * The key of every table: 40 bytes, no padding, hashed as 5 words.
+ *   TCP, UDP:  the two endpoints in canonical order (smaller address, then
+ *              port, is `a`), so both directions find the same entry.
+ *   DNS:       a = client, b = server, ports, id = transaction id.
+ *   ICMP:      a = requester, b = target, pa = identifier, pb = sequence.
+ */
+struct lat_key {
+    uint8_t a[16], b[16];
+    uint16_t pa, pb;
+    uint16_t id;
+    uint8_t ip_version, ip_proto;
+};
+_Static_assert(sizeof(struct lat_key) == 40, "lat_key must have no padding");
+
+enum { LIST_LRU = 0, LIST_PEND = 1, LIST_COUNT = 2 };
+
+struct lat_entry {
+    struct lat_key key;
+    uint64_t flow_id;           /* of the latest packet (samples) / the request (timeouts) */
+    int64_t touch_ns;           /* packet time of the last activity (LRU order) */
+    int64_t pend_ns;            /* time the pending request started the clock */
+    uint32_t hnext;             /* hash chain, or free list */
+    uint32_t prev[LIST_COUNT], next[LIST_COUNT];
+    uint8_t client_b;           /* 1: the client is key.b (TCP/UDP); always 0 otherwise */
+    uint8_t state;              /* UDP: enum udp_state */
+    bool linked[LIST_COUNT];
+};
+
+struct lat_list {
+    uint32_t head, tail;        /* head: most recent */
+};
+
+struct lat_table {
+    struct lat_entry *e;
+    uint32_t *bucket;
+    uint32_t cap, mask;
+    uint32_t free_head;
+    uint32_t used;
+    struct lat_list list[LIST_COUNT];
+    struct nm_hash_secret hs;
+    int64_t timeout_ns;         /* pending request -> timeout */
+    int64_t idle_ns;            /* no activity -> forgotten */
+};
+
+/* TCP per-connection state, parallel to the TCP table's entries.  Arrays
+ * indexed by side are by key side: [0] = key.a, [1] = key.b. */
+enum tcp_flag {
+    T_ISN_VALID0  = 1u << 0,    /* isn[0] holds the first seq side 0 sent */
+    T_ISN_VALID1  = 1u << 1,
+    T_SND_VALID0  = 1u << 2,    /* snd_max[0] valid */
+    T_SND_VALID1  = 1u << 3,
+    T_TIMING0     = 1u << 4,    /* a segment of side 0 is being timed */
+    T_TIMING1     = 1u << 5,
+    T_HAVE_SYN    = 1u << 6,    /* a SYN from the client was seen */
+    T_HAVE_SYNACK = 1u << 7,    /* a SYN/ACK from the server was seen */
+    T_SYNACK_DONE = 1u << 8,    /* tcp_syn_synack sampled (or cannot be) */
+    T_HS_DONE     = 1u << 9,    /* handshake resolved: no more handshake samples */
+    T_REORDERED   = 1u << 10,   /* SYN/ACK seen before the SYN */
+};
+
+struct lat_tcp {
+    int64_t syn_ns, synack_ns;
+    int64_t timed_ns[2];
+    uint32_t isn[2];
+    uint32_t synack_seq;
+    uint32_t snd_max[2];        /* highest seq + len sent, per side */
+    uint32_t timed_end[2];      /* end of the timed segment, per side */
+    uint16_t flags;             /* enum tcp_flag */
+};
+
+enum udp_state {
+    U_PENDING = 0,              /* first request sent, no response yet */
+    U_DONE,                     /* answered, timed out or not measurable */
+};
+
+struct nm_latency {
+    struct nm_latency_sink sink;
+    struct lat_table tab[NM_LAT_TABLE_COUNT];
+    struct lat_tcp *tcp;        /* [max_tcp], parallel to tab[NM_LAT_TABLE_TCP].e */
+    struct nm_latency_counters ctr;
+    int64_t now_ns;             /* largest packet time seen */
+    bool have_now;
+};
+
+static const char *const kind_names[NM_LAT_KIND_COUNT] = {
+    [NM_LAT_TCP_SYN_SYNACK] = "tcp_syn_synack",
+    [NM_LAT_TCP_SYNACK_ACK] = "tcp_synack_ack",
+    [NM_LAT_TCP_HANDSHAKE] = "tcp_handshake",
+    [NM_LAT_TCP_DATA_ACK] = "tcp_data_ack",
+    [NM_LAT_DNS] = "dns",
+    [NM_LAT_ICMP_ECHO] = "icmp_echo",
+    [NM_LAT_ICMPV6_ECHO] = "icmpv6_echo",
+    [NM_LAT_UDP_FIRST_RESPONSE] = "udp_first_response",
+};
+
+const char *nm_latency_kind_name(enum nm_latency_kind kind)
+{
+    if ((unsigned)kind >= NM_LAT_KIND_COUNT)
+        return "";
+    return kind_names[kind];
+}
+
+void nm_latency_config_default(struct nm_latency_config *cfg)
+{
+    memset(cfg, 0, sizeof *cfg);
+    cfg->max_tcp = 65536;
+    cfg->max_dns = 16384;
+    cfg->max_icmp = 8192;
+    cfg->max_udp = 32768;
+    cfg->tcp_handshake_timeout_ns = 75 * NS_PER_S;
+    cfg->tcp_idle_ns = 300 * NS_PER_S;
+    cfg->dns_timeout_ns = 5 * NS_PER_S;
+    cfg->icmp_timeout_ns = 10 * NS_PER_S;
+    cfg->udp_timeout_ns = 10 * NS_PER_S;
+    cfg->udp_idle_ns = 60 * NS_PER_S;
+    cfg->hash_seed = 0;
+}
+
+/* ---------------------------------------------------------------- time */
+
+/* Serial-number arithmetic on TCP sequence numbers (RFC 1982): a is before
+ * b when b - a, taken modulo 2^32, is in (0, 2^31). */
+static bool seq_lt(uint32_t a, uint32_t b)
+{
+    return a != b && (uint32_t)(b - a) < 0x80000000u;
+}
+
+static bool seq_geq(uint32_t a, uint32_t b)
+{
+    return !seq_lt(a, b);
+}
+
+/* true when `now` is more than `span` after `start`, without overflow. */
+static bool past(int64_t now, int64_t start, int64_t span)
+{
+    if (now <= start)
+        return false;
+    return (uint64_t)now - (uint64_t)start > (uint64_t)span;
+}
+
+/* ---------------------------------------------------------------- lists */
+
+static void list_unlink(struct lat_table *t, uint32_t i, int which)
+{
+    struct lat_entry *e = &t->e[i];
+    struct lat_list *l = &t->list[which];
+
+    if (!e->linked[which])
+        return;
+    if (e->prev[which] != NIL)
+        t->e[e->prev[which]].next[which] = e->next[which];
+    else
+        l->head = e->next[which];
+    if (e->next[which] != NIL)
+        t->e[e->next[which]].prev[which] = e->prev[which];
+    else
+        l->tail = e->prev[which];
+    e->prev[which] = e->next[which] = NIL;
+    e->linked[which] = false;
+}
+
+static void list_push_head(struct lat_table *t, uint32_t i, int which)
+{
+    struct lat_entry *e = &t->e[i];
+    struct lat_list *l = &t->list[which];
+
+    list_unlink(t, i, which);
+    e->prev[which] = NIL;
+    e->next[which] = l->head;
+    if (l->head != NIL)
+        t->e[l->head].prev[which] = i;
+    else
+        l->tail = i;
+    l->head = i;
+    e->linked[which] = true;
+}
+
+/* ---------------------------------------------------------------- tables */
+
+static bool table_init(struct lat_table *t, uint32_t cap, uint64_t seed, uint64_t domain,
+                       int64_t timeout_ns, int64_t idle_ns)
+{
+    uint32_t nb;
+
+    memset(t, 0, sizeof *t);
+    t->list[LIST_LRU].head = t->list[LIST_LRU].tail = NIL;
+    t->list[LIST_PEND].head = t->list[LIST_PEND].tail = NIL;
+    t->free_head = NIL;
+    t->timeout_ns = timeout_ns;
+    t->idle_ns = idle_ns;
+    if (cap == 0)
+        return true;
+    /* Twice as many buckets as entries keeps chains at about one entry. */
+    nb = nm_hash_pow2(cap * 2u);
+    t->e = calloc(cap, sizeof *t->e);
+    t->bucket = malloc((size_t)nb * sizeof *t->bucket);
+    if (t->e == NULL || t->bucket == NULL)
+        return false;
+    for (uint32_t b = 0; b < nb; b++)
+        t->bucket[b] = NIL;
+    for (uint32_t i = 0; i < cap; i++) {
+        t->e[i].hnext = (i + 1 < cap) ? i + 1 : NIL;
+        for (int w = 0; w < LIST_COUNT; w++)
+            t->e[i].prev[w] = t->e[i].next[w] = NIL;
+    }
+    t->free_head = 0;
+    t->cap = cap;
+    t->mask = nb - 1;
+    nm_hash_secret_init(&t->hs, seed, domain);
+    return true;
+}
+
+static void table_free(struct lat_table *t)
+{
+    free(t->e);
+    free(t->bucket);
+}
+
+static uint32_t key_bucket(const struct lat_table *t, const struct lat_key *k)
+{
+    uint64_t w[sizeof *k / sizeof(uint64_t)];
+
+    memcpy(w, k, sizeof w);
+    return (uint32_t)nm_hash_words(&t->hs, w, sizeof w / sizeof w[0]) & t->mask;
+}
+
+static uint32_t table_find(const struct lat_table *t, const struct lat_key *k, uint32_t b)
+{
+    /* A chain never holds more than cap entries: the walk is bounded. */
+    for (uint32_t i = t->bucket[b]; i != NIL; i = t->e[i].hnext)
+        if (memcmp(&t->e[i].key, k, sizeof *k) == 0)
+            return i;
+    return NIL;
+}
+
+static void table_remove(struct nm_latency *l, int tid, uint32_t i)
+{
+    struct lat_table *t = &l->tab[tid];
+    uint32_t b = key_bucket(t, &t->e[i].key);
+    uint32_t *pp = &t->bucket[b];
+
+    while (*pp != NIL && *pp != i)
+        pp = &t->e[*pp].hnext;
+    if (*pp == i)
+        *pp = t->e[i].hnext;
+    list_unlink(t, i, LIST_LRU);
+    list_unlink(t, i, LIST_PEND);
+    t->e[i].hnext = t->free_head;
+    t->free_head = i;
+    t->used--;
+    l->ctr.in_use[tid] = t->used;
+}
+
+/* New entry for key k (bucket b), zeroed apart from the key, at the head of
+ * the LRU list; evicts the least recently active entry when the pool is
+ * full.  Never fails when cap > 0. */
+static uint32_t table_insert(struct nm_latency *l, int tid, const struct lat_key *k, uint32_t b)
+{
+    struct lat_table *t = &l->tab[tid];
+    struct lat_entry *e;
+    uint32_t i;
+
+    if (t->free_head == NIL) {
+        /* Full: every entry is on the LRU list, so its tail exists. */
+        table_remove(l, tid, t->list[LIST_LRU].tail);
+        l->ctr.evictions[tid]++;
+    }
+    i = t->free_head;
+    e = &t->e[i];
+    t->free_head = e->hnext;
+    memset(e, 0, sizeof *e);
+    e->key = *k;
+    for (int w = 0; w < LIST_COUNT; w++)
+        e->prev[w] = e->next[w] = NIL;
+    e->hnext = t->bucket[b];
+    t->bucket[b] = i;
+    t->used++;
+    l->ctr.in_use[tid] = t->used;
+    if (t->used > l->ctr.peak[tid])
+        l->ctr.peak[tid] = t->used;
+    e->touch_ns = l->now_ns;
+    list_push_head(t, i, LIST_LRU);
+    return i;
+}
+
+static void touch(struct nm_latency *l, int tid, uint32_t i)
+{
+    struct lat_table *t = &l->tab[tid];
+
+    t->e[i].touch_ns = l->now_ns;
+    list_push_head(t, i, LIST_LRU);
+}
+
+static void pend_start(struct lat_table *t, uint32_t i, int64_t start_ns)
+{
+    t->e[i].pend_ns = start_ns;
+    list_push_head(t, i, LIST_PEND);
+}
+
+/* ---------------------------------------------------------------- records */
+
+static void fill_ends(const struct lat_entry *e, struct nm_ip *client, struct nm_ip *server,
+                      uint16_t *cport, uint16_t *sport)
+{
+    const struct lat_key *k = &e->key;
+
+    memset(client, 0, sizeof *client);
+    memset(server, 0, sizeof *server);
+    if (e->client_b) {
+        memcpy(client->b, k->b, sizeof k->b);
+        memcpy(server->b, k->a, sizeof k->a);
+        *cport = k->pb;
+        *sport = k->pa;
+    } else {
+        memcpy(client->b, k->a, sizeof k->a);
+        memcpy(server->b, k->b, sizeof k->b);
+        *cport = k->pa;
+        *sport = k->pb;
+    }
+}
+
+static void emit_sample(struct nm_latency *l, const struct lat_entry *e, enum nm_latency_kind kind,
+                        int64_t start_ns, int64_t stop_ns, uint64_t flow_id)
+{
+    struct nm_latency_sample s;
+
+    if (stop_ns < start_ns) {
+        l->ctr.negative_dropped++;
+        return;
+    }
+    memset(&s, 0, sizeof s);
+    s.ts_ns = stop_ns;
+    s.flow_id = flow_id;
+    s.value_ns = stop_ns - start_ns;
+    s.kind = (uint8_t)kind;
+    s.ip_version = e->key.ip_version;
+    s.ip_proto = e->key.ip_proto;
+    fill_ends(e, &s.client, &s.server, &s.client_port, &s.server_port);
+    if (e->key.ip_proto == IPPROTO_NUM_ICMP || e->key.ip_proto == IPPROTO_NUM_ICMPV6)
+        s.server_port = s.client_port;     /* the identifier, as in flow records */
+    l->ctr.samples[kind]++;
+    if (l->sink.sample != NULL)
+        l->sink.sample(l->sink.ctx, &s);
+}
+
+static void emit_timeout(struct nm_latency *l, const struct lat_entry *e, enum nm_latency_kind kind,
+                         int64_t start_ns, int64_t timeout_ns)
+{
+    struct nm_latency_timeout to;
+
+    memset(&to, 0, sizeof to);
+    to.start_ns = start_ns;
+    to.ts_ns = start_ns > INT64_MAX - timeout_ns ? INT64_MAX : start_ns + timeout_ns;
+    to.flow_id = e->flow_id;
+    to.kind = (uint8_t)kind;
+    to.ip_version = e->key.ip_version;
+    to.ip_proto = e->key.ip_proto;
+    fill_ends(e, &to.client, &to.server, &to.client_port, &to.server_port);
+    if (e->key.ip_proto == IPPROTO_NUM_ICMP || e->key.ip_proto == IPPROTO_NUM_ICMPV6)
+        to.server_port = to.client_port;
+    l->ctr.timeouts[kind]++;
+    if (l->sink.timeout != NULL)
+        l->sink.timeout(l->sink.ctx, &to);
+}
+
+/* ---------------------------------------------------------------- expiry */
+
+/* The pending request of entry i in table tid is over without an answer. */
+static void timed_out(struct nm_latency *l, int tid, uint32_t i)
+{
+    struct lat_table *t = &l->tab[tid];
+    struct lat_entry *e = &t->e[i];
+
+    switch ((enum nm_latency_table)tid) {
+    case NM_LAT_TABLE_TCP: {
+        struct lat_tcp *x = &l->tcp[i];
+        if (x->flags & T_HAVE_SYNACK) {
+            emit_timeout(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, t->timeout_ns);
+        } else {
+            emit_timeout(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, t->timeout_ns);
+        }
+        if (x->flags & T_HAVE_SYN)
+            emit_timeout(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, t->timeout_ns);
+        x->flags |= T_HS_DONE | T_SYNACK_DONE;
+        list_unlink(t, i, LIST_PEND);
+        break;
+    }
+    case NM_LAT_TABLE_DNS:
+        emit_timeout(l, e, NM_LAT_DNS, e->pend_ns, t->timeout_ns);
+        table_remove(l, NM_LAT_TABLE_DNS, i);
+        break;
+    case NM_LAT_TABLE_ICMP:
+        emit_timeout(l, e, e->key.ip_version == 6 ? NM_LAT_ICMPV6_ECHO : NM_LAT_ICMP_ECHO,
+                     e->pend_ns, t->timeout_ns);
+        table_remove(l, NM_LAT_TABLE_ICMP, i);
+        break;
+    case NM_LAT_TABLE_UDP:
+        emit_timeout(l, e, NM_LAT_UDP_FIRST_RESPONSE, e->pend_ns, t->timeout_ns);
+        e->state = U_DONE;
+        list_unlink(t, i, LIST_PEND);
+        break;
+    case NM_LAT_TABLE_COUNT:
+        break;
+    }
+}
+
+static void expire_table(struct nm_latency *l, int tid, int64_t now)
+{
+    struct lat_table *t = &l->tab[tid];
+
+    /* Each turn removes the tail from its list: at most cap turns. */
+    while (t->list[LIST_PEND].tail != NIL) {
+        uint32_t i = t->list[LIST_PEND].tail;
+        if (!past(now, t->e[i].pend_ns, t->timeout_ns))
+            break;
+        timed_out(l, tid, i);
+    }
+    while (t->list[LIST_LRU].tail != NIL) {
+        uint32_t i = t->list[LIST_LRU].tail;
+        if (!past(now, t->e[i].touch_ns, t->idle_ns))
+            break;
+        if (t->e[i].linked[LIST_PEND])
+            timed_out(l, tid, i);   /* idle >= timeout: its request is over too */
+        if (t->e[i].linked[LIST_LRU])
+            table_remove(l, tid, i); /* (DNS/ICMP: timed_out() removed it) */
+    }
+}
+
+static void expire_all(struct nm_latency *l, int64_t now)
+{
+    for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++)
+        expire_table(l, tid, now);
+}
+
+void nm_latency_flush(struct nm_latency *l, int64_t now_ns)
+{
+    if (!l->have_now || now_ns > l->now_ns) {
+        l->now_ns = now_ns;
+        l->have_now = true;
+    }
+    expire_all(l, l->now_ns);
+}
+
+/* ---------------------------------------------------------------- keys */
+
+static void key_init(struct lat_key *k, const struct nm_packet *pkt)
+{
+    memset(k, 0, sizeof *k);
+    k->ip_version = pkt->ip_version;
+    k->ip_proto = pkt->ip_proto;
+}
+
+/* Canonical two-endpoint key; returns the sender's side (0: key.a). */
+static int key_pair(struct lat_key *k, const struct nm_packet *pkt)
+{
+    int c;
+
+    key_init(k, pkt);
+    c = memcmp(pkt->src_ip.b, pkt->dst_ip.b, sizeof pkt->src_ip.b);
+    if (c < 0 || (c == 0 && pkt->src_port <= pkt->dst_port)) {
+        memcpy(k->a, pkt->src_ip.b, sizeof k->a);
+        memcpy(k->b, pkt->dst_ip.b, sizeof k->b);
+        k->pa = pkt->src_port;
+        k->pb = pkt->dst_port;
+        return 0;
+    }
+    memcpy(k->a, pkt->dst_ip.b, sizeof k->a);
+    memcpy(k->b, pkt->src_ip.b, sizeof k->b);
+    k->pa = pkt->dst_port;
+    k->pb = pkt->src_port;
+    return 1;
+}
+
+/* Directed key: a = requester. `reply` swaps source and destination. */
+static void key_directed(struct lat_key *k, const struct nm_packet *pkt, bool reply,
+                         uint16_t pa, uint16_t pb, uint16_t id)
+{
+    key_init(k, pkt);
+    memcpy(k->a, reply ? pkt->dst_ip.b : pkt->src_ip.b, sizeof k->a);
+    memcpy(k->b, reply ? pkt->src_ip.b : pkt->dst_ip.b, sizeof k->b);
+    k->pa = pa;
+    k->pb = pb;
+    k->id = id;
+}
+
+/* ---------------------------------------------------------------- TCP */
+
+static uint16_t isn_bit(int side)
+{
+    return side ? T_ISN_VALID1 : T_ISN_VALID0;
+}
+
+static uint16_t snd_bit(int side)
+{
+    return side ? T_SND_VALID1 : T_SND_VALID0;
+}
+
+static uint16_t timing_bit(int side)
+{
+    return side ? T_TIMING1 : T_TIMING0;
+}
+
+/* The handshake is over (sampled, reset, or evidently completed). */
+static void tcp_hs_done(struct lat_table *t, struct lat_tcp *x, uint32_t i)
+{
+    x->flags |= T_HS_DONE | T_SYNACK_DONE;
+    list_unlink(t, i, LIST_PEND);
+}
+
+static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm_packet *pkt,
+                               int side, uint64_t flow_id)
+{
+    struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+    struct lat_entry *e = &t->e[i];
+    struct lat_tcp *x = &l->tcp[i];
+    uint16_t fl = pkt->tcp_flags;
+    bool syn = fl & NM_TCP_SYN, ack = fl & NM_TCP_ACK, rst = fl & NM_TCP_RST;
+    int64_t ts = pkt->ts_ns;
+    bool from_client;
+
+    if (syn && !ack) {
+        /* A SYN whose seq differs from the first seq this side sent is a new
+         * connection on the same ports (tshark starts a new stream too). */
+        if ((x->flags & isn_bit(side)) && x->isn[side] != pkt->tcp_seq) {
+            list_unlink(t, i, LIST_PEND);
+            memset(x, 0, sizeof *x);
+        }
+        if (!(x->flags & (T_HAVE_SYN | T_HAVE_SYNACK | T_HS_DONE)))
+            e->client_b = (uint8_t)side;
+        if (!(x->flags & isn_bit(side))) {
+            x->isn[side] = pkt->tcp_seq;
+            x->flags |= isn_bit(side);
+        }
+        if (side != e->client_b || (x->flags & T_HS_DONE))
+            return;     /* simultaneous open, or a late copy: nothing to time */
+        if ((x->flags & T_HAVE_SYNACK) && !(x->flags & T_HAVE_SYN))
+            x->flags |= T_REORDERED;
+        x->syn_ns = ts;             /* most recent SYN */
+        x->flags |= T_HAVE_SYN;
+        pend_start(t, i, ts);
+        return;
+    }
+    if (!(x->flags & isn_bit(side))) {
+        x->isn[side] = pkt->tcp_seq;
+        x->flags |= isn_bit(side);
+    }
+    if (syn && ack) {
+        if (side == e->client_b) {
+            if (x->flags & (T_HAVE_SYN | T_HAVE_SYNACK | T_HS_DONE))
+                return;     /* SYN/ACK from the SYN's sender: not ours to time */
+            e->client_b = (uint8_t)!side;   /* first guess was wrong: it is the server */
+        }
+        if (x->flags & T_HS_DONE)
+            return;
+        if ((x->flags & T_HAVE_SYN) && pkt->tcp_ack != x->isn[e->client_b] + 1u)
+            return;         /* does not answer this SYN */
+        if ((x->flags & T_HAVE_SYN) && !(x->flags & T_SYNACK_DONE))
+            emit_sample(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, ts, flow_id);
+        x->flags |= T_SYNACK_DONE | T_HAVE_SYNACK;
+        x->synack_ns = ts;          /* most recent SYN/ACK */
+        x->synack_seq = pkt->tcp_seq;
+        pend_start(t, i, ts);
+        return;
+    }
+    if ((x->flags & T_HS_DONE) || !(x->flags & (T_HAVE_SYN | T_HAVE_SYNACK))) {
+        return;
+    }
+    from_client = side == e->client_b;
+    if (rst) {
+        /* A refusal (server RST+ACK answering the SYN) stops tshark's
+         * initial_rtt clock; any other reset just ends the handshake. */
+        if (ack && !from_client && (x->flags & T_HAVE_SYN) && !(x->flags & T_HAVE_SYNACK))
+            emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id);
+        tcp_hs_done(t, x, i);
+        return;
+    }
+    if (!ack)
+        return;
+    if (x->flags & T_HAVE_SYN)
+        emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id);
+    if (from_client && (x->flags & T_HAVE_SYNACK) && !(x->flags & T_REORDERED) &&
+        seq_geq(pkt->tcp_ack, x->synack_seq + 1u))
+        emit_sample(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, ts, flow_id);
+    tcp_hs_done(t, x, i);
+}
+
+/* data -> ACK with one timed segment per direction and Karn's rule. */
+static void tcp_data_part(struct nm_latency *l, uint32_t i, const struct nm_packet *pkt, int side,
+                          uint64_t flow_id)
+{
+    struct lat_entry *e = &l->tab[NM_LAT_TABLE_TCP].e[i];
+    struct lat_tcp *x = &l->tcp[i];
+    uint16_t fl = pkt->tcp_flags;
+    int other = !side;
+    uint32_t seq = pkt->tcp_seq;
+    uint32_t len = pkt->l4_payload_len;
+    uint32_t end;
+
+    if (fl & NM_TCP_RST) {
+        x->flags &= (uint16_t)~(T_TIMING0 | T_TIMING1);
+        return;
+    }
+    if ((fl & NM_TCP_ACK) && (x->flags & timing_bit(other)) &&
+        seq_geq(pkt->tcp_ack, x->timed_end[other])) {
+        emit_sample(l, e, NM_LAT_TCP_DATA_ACK, x->timed_ns[other], pkt->ts_ns, flow_id);
+        x->flags &= (uint16_t)~timing_bit(other);
+    }
+    if (!(x->flags & snd_bit(side))) {
+        x->snd_max[side] = seq;
+        x->flags |= snd_bit(side);
+    }
+    if (len > 0 && !(fl & NM_TCP_SYN)) {
+        if (seq_lt(seq, x->snd_max[side])) {
+            /* Retransmission (or keep-alive, or a reordered copy): the next
+             * ACK cannot say which copy it answers. */
+            if (x->flags & timing_bit(side)) {
+                x->flags &= (uint16_t)~timing_bit(side);
+                l->ctr.tcp_karn_skipped++;
+            }
+        } else if (!(x->flags & timing_bit(side))) {
+            x->flags |= timing_bit(side);
+            x->timed_end[side] = seq + len;
+            x->timed_ns[side] = pkt->ts_ns;
+        }
+    }
+    end = seq + len + ((fl & NM_TCP_SYN) ? 1u : 0u) + ((fl & NM_TCP_FIN) ? 1u : 0u);
+    if (seq_lt(x->snd_max[side], end))
+        x->snd_max[side] = end;
+}
+
+static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
+{
+    struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+    struct lat_key k;
+    uint32_t b, i;
+    int side;
+
+    if (t->cap == 0)
+        return;
+    side = key_pair(&k, pkt);
+    b = key_bucket(t, &k);
+    i = table_find(t, &k, b);
+    if (i == NIL) {
+        i = table_insert(l, NM_LAT_TABLE_TCP, &k, b);
+        memset(&l->tcp[i], 0, sizeof l->tcp[i]);
+        /* Client: the SYN's sender, the SYN/ACK's receiver, else the side
+         * that sent the first packet (as the flow engine decides). */
+        if ((pkt->tcp_flags & (NM_TCP_SYN | NM_TCP_ACK)) == (NM_TCP_SYN | NM_TCP_ACK))
+            t->e[i].client_b = (uint8_t)!side;
+        else
+            t->e[i].client_b = (uint8_t)side;
+    }
+    t->e[i].flow_id = flow_id;
+    touch(l, NM_LAT_TABLE_TCP, i);
+    tcp_handshake_part(l, i, pkt, side, flow_id);
+    tcp_data_part(l, i, pkt, side, flow_id);
+}
+
+/* ---------------------------------------------------------------- DNS */
+
+static void dns_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
+{
+    struct lat_table *t = &l->tab[NM_LAT_TABLE_DNS];
+    bool response = NM_DNS_QR(pkt->dns_flags) != 0;
+    struct lat_key k;
+    uint32_t b, i;
+
+    if (t->cap == 0)
+        return;
+    if (response)
+        key_directed(&k, pkt, true, pkt->dst_port, pkt->src_port, pkt->dns_id);
+    else
+        key_directed(&k, pkt, false, pkt->src_port, pkt->dst_port, pkt->dns_id);
+    b = key_bucket(t, &k);
+    i = table_find(t, &k, b);
+    if (!response) {
+        if (i == NIL)
+            i = table_insert(l, NM_LAT_TABLE_DNS, &k, b);
+        t->e[i].flow_id = flow_id;
+        touch(l, NM_LAT_TABLE_DNS, i);
+        pend_start(t, i, pkt->ts_ns);   /* most recent query, as tshark */
+        return;
+    }
+    if (i == NIL) {
+        l->ctr.dns_unmatched++;
+        return;
+    }
+    if (past(pkt->ts_ns, t->e[i].pend_ns, t->timeout_ns))
+        timed_out(l, NM_LAT_TABLE_DNS, i);
+    else {
+        emit_sample(l, &t->e[i], NM_LAT_DNS, t->e[i].pend_ns, pkt->ts_ns, flow_id);
+        table_remove(l, NM_LAT_TABLE_DNS, i);
+    }
+}
+
+/* ---------------------------------------------------------------- ICMP */
+
+static void icmp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
+                        bool reply)
+{
+    struct lat_table *t = &l->tab[NM_LAT_TABLE_ICMP];
+    enum nm_latency_kind kind = pkt->ip_version == 6 ? NM_LAT_ICMPV6_ECHO : NM_LAT_ICMP_ECHO;
+    struct lat_key k;
+    uint32_t b, i;
+
+    if (t->cap == 0)
+        return;
+    key_directed(&k, pkt, reply, pkt->icmp_id, pkt->icmp_seq, 0);
+    b = key_bucket(t, &k);
+    i = table_find(t, &k, b);
+    if (!reply) {
+        if (i == NIL)
+            i = table_insert(l, NM_LAT_TABLE_ICMP, &k, b);
+        t->e[i].flow_id = flow_id;
+        touch(l, NM_LAT_TABLE_ICMP, i);
+        pend_start(t, i, pkt->ts_ns);   /* most recent request, as tshark */
+        return;
+    }
+    if (i == NIL) {
+        l->ctr.icmp_unmatched++;
+        return;
+    }
+    if (past(pkt->ts_ns, t->e[i].pend_ns, t->timeout_ns))
+        timed_out(l, NM_LAT_TABLE_ICMP, i);
+    else {
+        emit_sample(l, &t->e[i], kind, t->e[i].pend_ns, pkt->ts_ns, flow_id);
+        table_remove(l, NM_LAT_TABLE_ICMP, i);
+    }
+}
+
+/* ---------------------------------------------------------------- UDP */
+
+/* Multicast or limited broadcast: no unicast answer comes from there. */
+static bool group_address(const struct nm_packet *pkt)
+{
+    const uint8_t *d = pkt->dst_ip.b;
+
+    if (pkt->ip_version == 4)
+        return (d[0] & 0xf0u) == 0xe0u ||
+               (d[0] == 0xff && d[1] == 0xff && d[2] == 0xff && d[3] == 0xff);
+    return d[0] == 0xff;
+}
+
+static void udp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
+{
+    struct lat_table *t = &l->tab[NM_LAT_TABLE_UDP];
+    struct lat_entry *e;
+    struct lat_key k;
+    uint32_t b, i;
+    int side;
+
+    if (t->cap == 0 || group_address(pkt))
+        return;
+    side = key_pair(&k, pkt);
+    b = key_bucket(t, &k);
+    i = table_find(t, &k, b);
+    if (i == NIL) {
+        i = table_insert(l, NM_LAT_TABLE_UDP, &k, b);
+        e = &t->e[i];
+        e->flow_id = flow_id;
+        touch(l, NM_LAT_TABLE_UDP, i);
+        if (pkt->src_port < PORT_WELL_KNOWN_END && pkt->dst_port >= PORT_WELL_KNOWN_END) {
+            /* A service's packet to a client port: picked up mid-way. */
+            e->client_b = (uint8_t)!side;
+            e->state = U_DONE;
+            return;
+        }
+        e->client_b = (uint8_t)side;
+        e->state = U_PENDING;
+        pend_start(t, i, pkt->ts_ns);
+        return;
+    }
+    e = &t->e[i];
+    touch(l, NM_LAT_TABLE_UDP, i);
+    if (e->state != U_PENDING || side == e->client_b)
+        return;
+    if (past(pkt->ts_ns, e->pend_ns, t->timeout_ns)) {
+        timed_out(l, NM_LAT_TABLE_UDP, i);
+        return;
+    }
+    emit_sample(l, e, NM_LAT_UDP_FIRST_RESPONSE, e->pend_ns, pkt->ts_ns, flow_id);
+    e->state = U_DONE;
+    list_unlink(t, i, LIST_PEND);
+}
+
+/* ---------------------------------------------------------------- entry */
+
+/* Is the transport header usable?  Problems found after it (in DNS) leave
+ * it intact; problems in it or below it do not. */
+static bool transport_ok(enum nm_malformed m)
+{
+    switch (m) {
+    case NM_MAL_NONE:
+    case NM_MAL_DNS_TRUNCATED:
+    case NM_MAL_DNS_BAD_LABEL:
+    case NM_MAL_DNS_NAME_TOO_LONG:
+    case NM_MAL_DNS_POINTER_LOOP:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* Is the DNS header (id, flags) usable?  A truncated message may have lost
+ * its header (the decoder does not tell where it was cut): skip it. */
+static bool dns_ok(const struct nm_packet *pkt)
+{
+    return (pkt->layers & NM_L_DNS) && pkt->malformed != NM_MAL_DNS_TRUNCATED;
+}
+
+void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
+{
+    if (!l->have_now || pkt->ts_ns > l->now_ns) {
+        l->now_ns = pkt->ts_ns;
+        l->have_now = true;
+    }
+    expire_all(l, l->now_ns);
+
+    if (pkt->ip_version != 4 && pkt->ip_version != 6)
+        return;
+    if (pkt->frag_offset != 0 || !transport_ok(pkt->malformed))
+        return;     /* a later fragment holds no transport header */
+    switch (pkt->ip_proto) {
+    case IPPROTO_NUM_TCP:
+        if (!(pkt->layers & NM_L_TCP))
+            return;
+        tcp_packet(l, pkt, flow_id);
+        if (dns_ok(pkt))
+            dns_packet(l, pkt, flow_id);
+        return;
+    case IPPROTO_NUM_UDP:
+        if (!(pkt->layers & NM_L_UDP))
+            return;
+        if (dns_ok(pkt))
+            dns_packet(l, pkt, flow_id);
+        else if (pkt->src_port != PORT_DNS && pkt->dst_port != PORT_DNS)
+            udp_packet(l, pkt, flow_id);
+        return;
+    case IPPROTO_NUM_ICMP:
+        if (!(pkt->layers & NM_L_ICMP) || pkt->malformed != NM_MAL_NONE)
+            return;
+        if (pkt->icmp_type == ICMP_ECHO_REQUEST || pkt->icmp_type == ICMP_ECHO_REPLY)
+            icmp_packet(l, pkt, flow_id, pkt->icmp_type == ICMP_ECHO_REPLY);
+        return;
+    case IPPROTO_NUM_ICMPV6:
+        if (!(pkt->layers & NM_L_ICMPV6) || pkt->malformed != NM_MAL_NONE)
+            return;
+        if (pkt->icmp_type == ICMPV6_ECHO_REQUEST || pkt->icmp_type == ICMPV6_ECHO_REPLY)
+            icmp_packet(l, pkt, flow_id, pkt->icmp_type == ICMPV6_ECHO_REPLY);
+        return;
+    default:
+        return;
+    }
+}
+
+/* ---------------------------------------------------------------- life */
+
+struct nm_latency *nm_latency_new(const struct nm_latency_config *cfg,
+                                  const struct nm_latency_sink *sink)
+{
+    struct nm_latency *l;
+    const uint32_t caps[NM_LAT_TABLE_COUNT] = {cfg->max_tcp, cfg->max_dns, cfg->max_icmp,
+                                               cfg->max_udp};
+    /* DNS and ICMP entries only exist while pending: idle = timeout. */
+    const int64_t tmo[NM_LAT_TABLE_COUNT] = {cfg->tcp_handshake_timeout_ns, cfg->dns_timeout_ns,
+                                             cfg->icmp_timeout_ns, cfg->udp_timeout_ns};
+    const int64_t idle[NM_LAT_TABLE_COUNT] = {cfg->tcp_idle_ns, cfg->dns_timeout_ns,
+                                              cfg->icmp_timeout_ns, cfg->udp_idle_ns};
+
+    for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++) {
+        if (caps[tid] > LAT_MAX_CAPACITY || tmo[tid] <= 0 || idle[tid] < tmo[tid])
+            return NULL;
+    }
+    l = calloc(1, sizeof *l);
+    if (l == NULL)
+        return NULL;
+    if (sink != NULL)
+        l->sink = *sink;
+    for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++) {
+        if (!table_init(&l->tab[tid], caps[tid], cfg->hash_seed,
+                        HASH_DOMAIN_BASE + (uint64_t)tid, tmo[tid], idle[tid])) {
+            nm_latency_free(l);
+            return NULL;
+        }
+    }
+    if (cfg->max_tcp > 0) {
+        l->tcp = calloc(cfg->max_tcp, sizeof *l->tcp);
+        if (l->tcp == NULL) {
+            nm_latency_free(l);
+            return NULL;
+        }
+    }
+    return l;
+}
+
+void nm_latency_free(struct nm_latency *l)
+{
+    if (l == NULL)
+        return;
+    for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++)
+        table_free(&l->tab[tid]);
+    free(l->tcp);
+    free(l);
+}
+
+const struct nm_latency_counters *nm_latency_counters(const struct nm_latency *l)
+{
+    return &l->ctr;
+}
