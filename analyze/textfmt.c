@@ -142,11 +142,11 @@ size_t nm_fmt_ipv6(const uint8_t a[16], char *buf, size_t len)
             break;
         }
         /* hex without leading zeros: at most 4 digits */
-        int shift = 12;
-        while (shift > 0 && ((w[i] >> shift) & 0xfu) == 0)
-            shift -= 4;
-        for (; shift >= 0; shift -= 4)
-            s[n++] = hex_digits[(w[i] >> shift) & 0xfu];
+        unsigned word = w[i], digits = 4;
+        while (digits > 1 && (word >> (4 * (digits - 1))) == 0)
+            digits--;
+        for (; digits > 0; digits--)
+            s[n++] = hex_digits[(word >> (4 * (digits - 1))) & 0xfu];
     }
     if (best_base >= 0 && best_base + best_len == 8)
         s[n++] = ':';
