@@ -86,11 +86,15 @@ enum nm_malformed nm_dec_ipv6(struct nm_packet *pkt, struct nm_cursor *c)
     uint8_t nh;
     int n_ext;
 
-    pkt->layers |= NM_L_IPV6;
-    if (!nm_cur_has(c, 1))
+    /* tshark's IPv6 dissector refuses a packet of another version, so
+     * the layer does not count then (IPv4 does count a bad version). */
+    if (!nm_cur_has(c, 1)) {
+        pkt->layers |= NM_L_IPV6;
         return NM_MAL_IPV6_TRUNCATED;
+    }
     if (nm_cur_u8_at(c, 0) >> 4 != IPV6_VERSION)
         return NM_MAL_IPV6_BAD_VERSION;
+    pkt->layers |= NM_L_IPV6;
     if (!nm_cur_has(c, IPV6_HDR_LEN))
         return NM_MAL_IPV6_TRUNCATED;
     nm_cur_skip(c, 4);                          /* version, class, flow label */
