@@ -1,0 +1,1014 @@
+/*
+ * test_db.c - schema/db.c and schema/summary.c: creation, migration and
+ * refusal, sessions, every write function read back with plain SQL through
+ * a second connection, the aggregate views, the summary, and error
+ * messages that name the file.  Ends by measuring (not asserting) the
+ * insert rate of nm_db_insert_packet() in batches of 5000.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "../../schema/db.h"
+#include "../../schema/db_internal.h"
+#include "../../schema/summary.h"
+#include "check.h"
+
+#ifndef NM_VERSION
+#define NM_VERSION "unknown"
+#endif
+
+static char dir[] = "/tmp/nm-test-db-XXXXXX";
+static char errbuf[1024];
+
+/* dir/name into a static rotating buffer. */
+static const char *tpath(const char *name)
+{
+    static char bufs[8][256];
+    static int k;
+    char *b = bufs[k++ % 8];
+    snprintf(b, sizeof bufs[0], "%s/%s", dir, name);
+    return b;
+}
+
+static bool starts_with(const char *s, const char *prefix)
+{
+    return strncmp(s, prefix, strlen(prefix)) == 0;
+}
+
+static bool contains(const char *s, const char *needle)
+{
+    return strstr(s, needle) != NULL;
+}
+
+/* Checks that message `m` is "PATH: ..." and contains `needle`. */
+#define CHECK_MSG(m, path, needle)                                        \
+    do {                                                                  \
+        char want_prefix_[300];                                           \
+        snprintf(want_prefix_, sizeof want_prefix_, "%s: ", (path));      \
+        CHECK(starts_with((m), want_prefix_));                            \
+        CHECK(contains((m), (needle)));                                   \
+        if (!starts_with((m), want_prefix_) || !contains((m), (needle)))  \
+            fprintf(stderr, "    message was: \"%s\"\n", (m));            \
+    } while (0)
+
+/* ------------------------------------------------- plain SQL helpers -- */
+
+static sqlite3 *raw_open(const char *path)
+{
+    sqlite3 *c = NULL;
+    if (sqlite3_open(path, &c) != SQLITE_OK) {
+        CHECK(!"sqlite3_open");
+        return c;
+    }
+    sqlite3_busy_timeout(c, 2000);
+    return c;
+}
+
+static void raw_exec(sqlite3 *c, const char *sql)
+{
+    char *err = NULL;
+    if (sqlite3_exec(c, sql, NULL, NULL, &err) != SQLITE_OK) {
+        fprintf(stderr, "raw_exec(%s): %s\n", sql, err ? err : "?");
+        CHECK(!"raw_exec");
+    }
+    sqlite3_free(err);
+}
+
+/* First column of the first row as int64 (-999 if none / NULL). */
+static int64_t q_int(sqlite3 *c, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int64_t v = -999;
+    if (sqlite3_prepare_v2(c, sql, -1, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "q_int(%s): %s\n", sql, sqlite3_errmsg(c));
+        CHECK(!"q_int prepare");
+        return v;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+static double q_real(sqlite3 *c, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    double v = -999.0;
+    if (sqlite3_prepare_v2(c, sql, -1, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "q_real(%s): %s\n", sql, sqlite3_errmsg(c));
+        CHECK(!"q_real prepare");
+        return v;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
+        v = sqlite3_column_double(s, 0);
+    sqlite3_finalize(s);
+    return v;
+}
+
+/* First column as text; "(null)" for NULL, "(none)" for no row. */
+static const char *q_text(sqlite3 *c, const char *sql)
+{
+    static char out[4][1100];
+    static int k;
+    char *o = out[k++ % 4];
+    sqlite3_stmt *s = NULL;
+    snprintf(o, sizeof out[0], "(none)");
+    if (sqlite3_prepare_v2(c, sql, -1, &s, NULL) != SQLITE_OK) {
+        fprintf(stderr, "q_text(%s): %s\n", sql, sqlite3_errmsg(c));
+        CHECK(!"q_text prepare");
+        return o;
+    }
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        const unsigned char *t = sqlite3_column_text(s, 0);
+        snprintf(o, sizeof out[0], "%s", t ? (const char *)t : "(null)");
+    }
+    sqlite3_finalize(s);
+    return o;
+}
+
+static struct nm_db *open_ok(const char *path, enum nm_db_mode mode)
+{
+    struct nm_db *db = NULL;
+    if (nm_db_open(path, mode, &db, errbuf, sizeof errbuf) != 0) {
+        fprintf(stderr, "open %s: %s\n", path, errbuf);
+        CHECK(!"nm_db_open");
+    }
+    return db;
+}
+
+static void remove_db(const char *path)
+{
+    char p[300];
+    unlink(path);
+    snprintf(p, sizeof p, "%s-wal", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-shm", path);
+    unlink(p);
+    snprintf(p, sizeof p, "%s-journal", path);
+    unlink(p);
+}
+
+static const struct nm_session_info test_info = {
+    .source = "trace.pcap", .live = false, .link_type = 1, .link_type_name = "EN10MB",
+    .filter = "tcp port 80", .command_line = "nm-capture -r trace.pcap -d x.db",
+    .ts_precision = 6, .snaplen = 262144, .aggregate_only = false,
+    .start_wall_ns = 1700000000123456789,
+};
+
+/* ------------------------------------------------ open and migrate -- */
+
+static void test_create(void)
+{
+    const char *p = tpath("create.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    nm_db_close(db);
+
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), NM_SCHEMA_VERSION);
+    CHECK_EQ_U(q_int(c, "PRAGMA application_id"), 0x4e4d4f4e);
+    CHECK_EQ_S(q_text(c, "PRAGMA journal_mode"), "wal");
+    static const char *const tables[] = { "sessions", "packets", "flows", "addresses",
+                                          "proto_seconds", "seconds", "malformed", "log",
+                                          "protocols", "layer_bits" };
+    static const char *const views[] = { "packets_v", "event_log", "event_log_utc",
+                                         "event_log_body", "throughput_10s", "protocol_usage",
+                                         "avg_packet_size", "top_talkers",
+                                         "connections_per_protocol", "new_connections_rate" };
+    char sql[200];
+    for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
+                 tables[i]);
+        CHECK_EQ_U(q_int(c, sql), 1);
+    }
+    for (size_t i = 0; i < sizeof views / sizeof views[0]; i++) {
+        snprintf(sql, sizeof sql,
+                 "SELECT count(*) FROM sqlite_schema WHERE type = 'view' AND name = '%s'",
+                 views[i]);
+        CHECK_EQ_U(q_int(c, sql), 1);
+        /* every view compiles and runs on an empty database */
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", views[i]);
+        CHECK_EQ_U(q_int(c, sql), 0);
+    }
+    /* no secondary index on packets (insert speed) */
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sqlite_schema WHERE type = 'index' AND "
+                        "tbl_name = 'packets'"), 0);
+    /* the protocol names stored are analyze/proto.h's */
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM protocols"), NM_P_COUNT);
+    for (int i = 0; i < NM_P_COUNT; i++) {
+        snprintf(sql, sizeof sql, "SELECT name FROM protocols WHERE id = %d", i);
+        CHECK_EQ_S(q_text(c, sql), nm_proto_name((enum nm_proto)i));
+    }
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM layer_bits"), 17);
+    CHECK_EQ_U(q_int(c, "SELECT bit FROM layer_bits WHERE name = 'dns'"), NM_L_DNS);
+    CHECK_EQ_U(q_int(c, "SELECT bit FROM layer_bits WHERE name = 'icmp_quote'"),
+               NM_L_ICMP_QUOTE);
+    sqlite3_close(c);
+
+    /* reopening is a no-op, in both modes */
+    db = open_ok(p, NM_DB_WRITE);
+    nm_db_close(db);
+    db = open_ok(p, NM_DB_READ);
+    nm_db_close(db);
+    remove_db(p);
+}
+
+static void test_upgrade_from_v0(void)
+{
+    /* a zero-length file and an empty SQLite database are version 0 */
+    const char *p = tpath("empty.db");
+    FILE *f = fopen(p, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    nm_db_close(db);
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), 1);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM protocols"), NM_P_COUNT);
+    sqlite3_close(c);
+    remove_db(p);
+
+    p = tpath("v0.db");
+    c = raw_open(p);
+    raw_exec(c, "CREATE TABLE t (x); DROP TABLE t;");
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), 0);
+    sqlite3_close(c);
+    /* read mode does not migrate: refused */
+    db = NULL;
+    CHECK(nm_db_open(p, NM_DB_READ, &db, errbuf, sizeof errbuf) != 0);
+    CHECK(db == NULL);
+    CHECK_MSG(errbuf, p, "not a netmon database");
+    db = open_ok(p, NM_DB_WRITE);
+    nm_db_close(db);
+    c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), 1);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'packets'"), 1);
+    sqlite3_close(c);
+    remove_db(p);
+}
+
+static void test_refuse(void)
+{
+    struct nm_db *db = NULL;
+
+    /* a newer schema: refused in both modes, file untouched */
+    const char *p = tpath("newer.db");
+    sqlite3 *c = raw_open(p);
+    raw_exec(c, "CREATE TABLE future (x); PRAGMA user_version = 2;");
+    sqlite3_close(c);
+    CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
+    CHECK(db == NULL);
+    CHECK_MSG(errbuf, p, "schema version 2 is newer");
+    CHECK(contains(errbuf, "use a newer netmon"));
+    CHECK(nm_db_open(p, NM_DB_READ, &db, errbuf, sizeof errbuf) != 0);
+    CHECK_MSG(errbuf, p, "schema version 2 is newer");
+    c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), 2);
+    CHECK_EQ_S(q_text(c, "PRAGMA journal_mode"), "delete");  /* not switched to WAL */
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'sessions'"), 0);
+    sqlite3_close(c);
+    remove_db(p);
+
+    /* another program's database: our tables are not added to it */
+    p = tpath("foreign.db");
+    c = raw_open(p);
+    raw_exec(c, "CREATE TABLE customers (name TEXT);");
+    sqlite3_close(c);
+    CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
+    CHECK_MSG(errbuf, p, "not a netmon database (it holds other tables)");
+    c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'sessions'"), 0);
+    sqlite3_close(c);
+    remove_db(p);
+
+    p = tpath("otherapp.db");
+    c = raw_open(p);
+    raw_exec(c, "PRAGMA application_id = 1234;");
+    sqlite3_close(c);
+    CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
+    CHECK_MSG(errbuf, p, "not a netmon database (application_id 0x000004d2)");
+    remove_db(p);
+
+    /* not SQLite at all */
+    p = tpath("text.db");
+    FILE *f = fopen(p, "w");
+    if (f) {
+        fputs("this is a text file, long enough to have a header of sorts..........\n"
+              "......................................................................\n", f);
+        fclose(f);
+    }
+    CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
+    CHECK_MSG(errbuf, p, "file is not a database");
+    CHECK(nm_db_open(p, NM_DB_READ, &db, errbuf, sizeof errbuf) != 0);
+    CHECK_MSG(errbuf, p, "file is not a database");
+    remove_db(p);
+}
+
+static void test_open_errors(void)
+{
+    struct nm_db *db = NULL;
+
+    /* directory does not exist */
+    const char *p = tpath("no/such/dir/x.db");
+    CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
+    CHECK(db == NULL);
+    CHECK_MSG(errbuf, p, "unable to open database file");
+
+    /* a path component is a regular file */
+    const char *file = tpath("plainfile");
+    FILE *f = fopen(file, "w");
+    if (f)
+        fclose(f);
+    p = tpath("plainfile/x.db");
+    CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
+    CHECK_MSG(errbuf, p, "unable to open database file");
+    unlink(file);
+
+    /* read mode never creates */
+    p = tpath("missing.db");
+    CHECK(nm_db_open(p, NM_DB_READ, &db, errbuf, sizeof errbuf) != 0);
+    CHECK_MSG(errbuf, p, "unable to open database file");
+    CHECK(access(p, F_OK) != 0);
+
+    /* an unwritable directory (root ignores permissions: skipped then) */
+    const char *ro = tpath("rodir");
+    CHECK(mkdir(ro, 0555) == 0);
+    p = tpath("rodir/x.db");
+    if (geteuid() != 0) {
+        CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
+        CHECK_MSG(errbuf, p, "unable to open database file");
+    } else {
+        printf("note: running as root, unwritable-directory case not testable\n");
+    }
+    remove_db(p);
+    rmdir(ro);
+}
+
+/* ------------------------------------------------------------ writes -- */
+
+static void fill_tcp_packet(struct nm_packet *p, int64_t ts)
+{
+    memset(p, 0, sizeof *p);
+    p->ts_ns = ts;
+    p->wire_len = 1514;
+    p->cap_len = 1500;
+    p->layers = NM_L_ETH | NM_L_VLAN | NM_L_IPV4 | NM_L_TCP;
+    static const uint8_t s[6] = { 0xe8, 0x2a, 0x44, 0xd5, 0xc7, 0x97 };
+    static const uint8_t d[6] = { 0, 0x11, 0x22, 0x33, 0x44, 0x55 };
+    memcpy(p->src_mac, s, 6);
+    memcpy(p->dst_mac, d, 6);
+    p->vlan_count = 2;
+    p->vlan_ids[0] = 100;
+    p->vlan_ids[1] = 200;
+    p->ethertype = 0x0800;
+    p->ip_version = 4;
+    p->ip_proto = 6;
+    p->src_ip.b[0] = 192;
+    p->src_ip.b[1] = 168;
+    p->src_ip.b[3] = 7;
+    p->dst_ip.b[0] = 10;
+    p->dst_ip.b[3] = 1;
+    p->src_port = 40000;
+    p->dst_port = 80;
+    p->tcp_flags = NM_TCP_SYN | NM_TCP_ACK;
+}
+
+static void test_session_and_packets(void)
+{
+    const char *p = tpath("rows.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0, sid2 = 0;
+    char sql[300];
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    CHECK(sid == 1);
+    CHECK_EQ_S(nm_db_errmsg(db), "");
+
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_S(q_text(c, "SELECT source || '|' || live || '|' || link_type || '|' || "
+                         "link_type_name || '|' || filter || '|' || command_line || '|' || "
+                         "ts_precision || '|' || snaplen || '|' || aggregate_only || '|' || "
+                         "start_wall_ns || '|' || end_reason FROM sessions WHERE id = 1"),
+               "trace.pcap|0|1|EN10MB|tcp port 80|nm-capture -r trace.pcap -d x.db|6|262144|0|"
+               "1700000000123456789|running");
+    CHECK_EQ_S(q_text(c, "SELECT netmon_version FROM sessions WHERE id = 1"), NM_VERSION);
+    CHECK_EQ_S(q_text(c, "SELECT first_packet_ns FROM sessions WHERE id = 1"), "(null)");
+
+    struct nm_session_final fin = {
+        .end_reason = NM_SESS_COMPLETE, .end_message = NULL, .end_wall_ns = 1700000005000000000,
+        .first_packet_ns = 1000000000000000001, .last_packet_ns = 1000000009000000002,
+        .packets = 12, .bytes = 3456, .captured_bytes = 3000, .drops_kernel = 1,
+        .drops_ifdrop = 2, .drops_queue = 3, .malformed = 4, .flows_evicted = 5,
+        .addresses_evicted = 6,
+    };
+    CHECK(nm_db_session_update(db, sid, &fin) == 0);
+    CHECK_EQ_S(q_text(c, "SELECT end_reason || '|' || coalesce(end_message, 'NULL') || '|' || "
+                         "end_wall_ns || '|' || first_packet_ns || '|' || last_packet_ns || '|'"
+                         " || packets || '|' || bytes || '|' || captured_bytes || '|' || "
+                         "drops_kernel || '|' || drops_ifdrop || '|' || drops_queue || '|' || "
+                         "malformed || '|' || flows_evicted || '|' || addresses_evicted "
+                         "FROM sessions WHERE id = 1"),
+               "complete|NULL|1700000005000000000|1000000000000000001|1000000009000000002|12|"
+               "3456|3000|1|2|3|4|5|6");
+    fin.end_reason = NM_SESS_READ_ERROR;
+    fin.end_message = "trace.pcap: truncated dump file";
+    fin.packets = 0;
+    CHECK(nm_db_session_update(db, sid, &fin) == 0);
+    CHECK_EQ_S(q_text(c, "SELECT end_reason || '|' || end_message || '|' || "
+                         "coalesce(first_packet_ns, 'NULL') FROM sessions WHERE id = 1"),
+               "read_error|trace.pcap: truncated dump file|NULL");
+    CHECK(nm_db_session_update(db, 999, &fin) != 0);
+    CHECK_MSG(nm_db_errmsg(db), p, "no session 999");
+    CHECK(nm_db_session_begin(db, &test_info, &sid2) == 0);
+    CHECK(sid2 == 2);
+
+    /* every end reason has its documented name */
+    CHECK_EQ_S(nm_session_end_name(NM_SESS_RUNNING), "running");
+    CHECK_EQ_S(nm_session_end_name(NM_SESS_COMPLETE), "complete");
+    CHECK_EQ_S(nm_session_end_name(NM_SESS_COUNT_LIMIT), "count");
+    CHECK_EQ_S(nm_session_end_name(NM_SESS_TIME_LIMIT), "duration");
+    CHECK_EQ_S(nm_session_end_name(NM_SESS_SIGNAL), "signal");
+    CHECK_EQ_S(nm_session_end_name(NM_SESS_TRUNCATED), "truncated");
+    CHECK_EQ_S(nm_session_end_name(NM_SESS_READ_ERROR), "read_error");
+    CHECK_EQ_S(nm_session_end_name(NM_SESS_DB_ERROR), "db_error");
+
+    /* packets: a full TCP row, an IPv6 DNS row, an ARP row, a bare malformed row */
+    struct nm_packet pk;
+    CHECK(nm_db_begin(db) == 0);
+    fill_tcp_packet(&pk, 1731416310112349123);
+    CHECK(nm_db_insert_packet(db, sid, &pk, 77) == 0);
+
+    memset(&pk, 0, sizeof pk);
+    pk.ts_ns = 5;
+    pk.wire_len = 90;
+    pk.cap_len = 90;
+    pk.layers = NM_L_SLL | NM_L_IPV6 | NM_L_UDP | NM_L_DNS;
+    pk.ethertype = 0x86dd;
+    pk.ip_version = 6;
+    pk.ip_proto = 17;
+    pk.src_ip.b[0] = 0xfe;
+    pk.src_ip.b[1] = 0x80;
+    pk.src_ip.b[15] = 0x01;
+    pk.dst_ip.b[10] = 0xff;
+    pk.dst_ip.b[11] = 0xff;
+    pk.dst_ip.b[12] = 192;
+    pk.dst_ip.b[13] = 0;
+    pk.dst_ip.b[14] = 2;
+    pk.dst_ip.b[15] = 1;
+    pk.src_port = 53;
+    pk.dst_port = 33333;
+    pk.dns_id = 0xbeef;
+    pk.dns_flags = 0x8183;
+    memcpy(pk.dns_qname, "we ird.example", 15);
+    CHECK(nm_db_insert_packet(db, sid, &pk, 0) == 0);
+
+    memset(&pk, 0, sizeof pk);
+    pk.ts_ns = 6;
+    pk.wire_len = 42;
+    pk.cap_len = 42;
+    pk.layers = NM_L_ETH | NM_L_ARP;
+    pk.arp_op = 2;
+    pk.arp_spa[0] = 10;
+    pk.arp_spa[3] = 9;
+    pk.arp_tpa[0] = 10;
+    pk.arp_tpa[3] = 8;
+    CHECK(nm_db_insert_packet(db, sid, &pk, 0) == 0);
+
+    memset(&pk, 0, sizeof pk);
+    pk.ts_ns = 7;
+    pk.wire_len = 20;
+    pk.cap_len = 10;
+    pk.layers = NM_L_ETH;
+    pk.malformed = NM_MAL_ETH_TRUNCATED;
+    CHECK(nm_db_insert_packet(db, sid, &pk, 0) == 0);
+    CHECK(nm_db_commit(db) == 0);
+
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM packets"), 4);
+    CHECK_EQ_S(q_text(c, "SELECT session_id || '|' || ts_ns || '|' || wire_len || '|' || "
+                         "cap_len || '|' || layers || '|' || src_mac || '|' || dst_mac || '|' "
+                         "|| vlan_outer || '|' || vlan_inner || '|' || ethertype || '|' || "
+                         "ip_version || '|' || src_ip || '|' || dst_ip || '|' || ip_proto || "
+                         "'|' || src_port || '|' || dst_port || '|' || tcp_flags || '|' || "
+                         "flow_id FROM packets WHERE id = 1"),
+               "1|1731416310112349123|1514|1500|643|e8:2a:44:d5:c7:97|00:11:22:33:44:55|100|200"
+               "|2048|4|192.168.0.7|10.0.0.1|6|40000|80|18|77");
+    /* absent layers are NULL */
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM packets WHERE id = 1 AND icmp_type IS NULL AND "
+                        "icmp_code IS NULL AND arp_op IS NULL AND arp_spa IS NULL AND dns_id "
+                        "IS NULL AND dns_qname IS NULL AND malformed IS NULL"), 1);
+    CHECK_EQ_S(q_text(c, "SELECT tcp_flags_text || ' ' || layer_names || ' ' || time_utc "
+                         "FROM packets_v WHERE id = 1"),
+               "SA eth,vlan,ipv4,tcp 2024-11-12T12:58:30.112349123Z");
+    CHECK_EQ_S(q_text(c, "SELECT src_ip || ' ' || dst_ip || ' ' || src_port || ' ' || dst_port"
+                         " || ' ' || dns_id || ' ' || dns_flags || ' ' || dns_qname || ' ' || "
+                         "coalesce(src_mac, 'NULL') || ' ' || coalesce(flow_id, 'NULL') || ' ' "
+                         "|| coalesce(tcp_flags, 'NULL') FROM packets WHERE id = 2"),
+               "fe80::1 ::ffff:192.0.2.1 53 33333 48879 33155 we\\032ird.example NULL NULL "
+               "NULL");
+    CHECK_EQ_S(q_text(c, "SELECT arp_op || ' ' || arp_spa || ' ' || arp_tpa || ' ' || "
+                         "coalesce(src_ip, 'NULL') || ' ' || coalesce(ip_version, 'NULL') "
+                         "FROM packets WHERE id = 3"), "2 10.0.0.9 10.0.0.8 NULL NULL");
+    CHECK_EQ_S(q_text(c, "SELECT malformed FROM packets WHERE id = 4"), "eth.truncated");
+    snprintf(sql, sizeof sql, "SELECT count(*) FROM packets WHERE malformed = '%s'",
+             nm_malformed_name(NM_MAL_ETH_TRUNCATED));
+    CHECK_EQ_U(q_int(c, sql), 1);
+
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
+static void test_aggregates(void)
+{
+    const char *p = tpath("agg.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    sqlite3 *c = raw_open(p);
+
+    /* flows: a re-put replaces */
+    struct nm_flow_rec f = { .flow_id = 1, .ip_version = 4, .ip_proto = 6, .vlan = 0,
+                             .client_port = 40000, .server_port = 80, .first_ns = 100,
+                             .last_ns = 200, .pkts_c2s = 1, .bytes_c2s = 60,
+                             .tcp_state = NM_TCPS_SYN_SENT, .end_reason = NM_FEND_ACTIVE,
+                             .is_connection = true };
+    f.client.b[0] = 10;
+    f.client.b[3] = 1;
+    f.server.b[0] = 10;
+    f.server.b[3] = 2;
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    f.last_ns = 900;
+    f.pkts_c2s = 5;
+    f.bytes_c2s = 700;
+    f.pkts_s2c = 4;
+    f.bytes_s2c = 4000;
+    f.tcp_retransmissions = 2;
+    f.tcp_resets = 1;
+    f.tcp_state = NM_TCPS_CLOSED;
+    f.end_reason = NM_FEND_RST;
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows"), 1);
+    CHECK_EQ_S(q_text(c, "SELECT proto || '|' || client_ip || ':' || client_port || '|' || "
+                         "server_ip || ':' || server_port || '|' || first_ns || '|' || last_ns "
+                         "|| '|' || pkts_c2s || '|' || bytes_c2s || '|' || pkts_s2c || '|' || "
+                         "bytes_s2c || '|' || tcp_retransmissions || '|' || tcp_resets || '|' "
+                         "|| tcp_state || '|' || end_reason || '|' || is_connection FROM flows"),
+               "TCP|10.0.0.1:40000|10.0.0.2:80|100|900|5|700|4|4000|2|1|closed|rst|1");
+    struct nm_flow_rec g = f;
+    static const struct { uint8_t ver, proto; const char *name; } kinds[] = {
+        { 4, 17, "UDP" }, { 4, 1, "ICMP" }, { 6, 58, "ICMPv6" }, { 6, 6, "TCP" },
+        { 4, 47, "Other" }, { 6, 1, "Other" }, { 0, 0, "Other" },
+    };
+    for (size_t i = 0; i < sizeof kinds / sizeof kinds[0]; i++) {
+        char sql[128];
+        g.flow_id = 10 + i;
+        g.ip_version = kinds[i].ver;
+        g.ip_proto = kinds[i].proto;
+        CHECK(nm_db_put_flow(db, sid, &g) == 0);
+        snprintf(sql, sizeof sql, "SELECT proto FROM flows WHERE flow_id = %zu", 10 + i);
+        CHECK_EQ_S(q_text(c, sql), kinds[i].name);
+    }
+    CHECK_EQ_S(q_text(c, "SELECT server_ip FROM flows WHERE flow_id = 13"), "a00:2::");
+    CHECK_EQ_S(q_text(c, "SELECT coalesce(client_ip, 'NULL') FROM flows WHERE flow_id = 16"),
+               "NULL");
+
+    /* addresses: deltas add up, first is the min and last the max */
+    struct nm_addr_rec a = { .kind = NM_ADDR_IPV4, .first_ns = 100, .last_ns = 200,
+                             .pkts_sent = 1, .bytes_sent = 60 };
+    a.addr[0] = 10;
+    a.addr[3] = 1;
+    CHECK(nm_db_add_address(db, sid, &a) == 0);
+    a.first_ns = 50;
+    a.last_ns = 150;
+    a.pkts_sent = 2;
+    a.bytes_sent = 120;
+    a.pkts_recv = 3;
+    a.bytes_recv = 180;
+    CHECK(nm_db_add_address(db, sid, &a) == 0);
+    CHECK_EQ_S(q_text(c, "SELECT kind || '|' || address || '|' || first_ns || '|' || last_ns "
+                         "|| '|' || pkts_sent || '|' || bytes_sent || '|' || pkts_recv || '|' "
+                         "|| bytes_recv FROM addresses"),
+               "ipv4|10.0.0.1|50|200|3|180|3|180");
+    a.addr[3] = 2;
+    a.bytes_sent = 10000;
+    CHECK(nm_db_add_address(db, sid, &a) == 0);
+    struct nm_addr_rec m = { .kind = NM_ADDR_MAC, .first_ns = 1, .last_ns = 2, .pkts_sent = 1,
+                             .bytes_sent = 42 };
+    static const uint8_t mac[6] = { 0xe8, 0x2a, 0x44, 0xd5, 0xc7, 0x97 };
+    memcpy(m.addr, mac, 6);
+    CHECK(nm_db_add_address(db, sid, &m) == 0);
+    struct nm_addr_rec v6 = { .kind = NM_ADDR_IPV6, .first_ns = 1, .last_ns = 2,
+                              .pkts_recv = 1, .bytes_recv = 100 };
+    v6.addr[0] = 0x20;
+    v6.addr[1] = 0x01;
+    v6.addr[2] = 0x0d;
+    v6.addr[3] = 0xb8;
+    v6.addr[15] = 1;
+    CHECK(nm_db_add_address(db, sid, &v6) == 0);
+    CHECK_EQ_S(q_text(c, "SELECT address FROM addresses WHERE kind = 'mac'"),
+               "e8:2a:44:d5:c7:97");
+    CHECK_EQ_S(q_text(c, "SELECT address FROM addresses WHERE kind = 'ipv6'"), "2001:db8::1");
+    CHECK_EQ_S(q_text(c, "SELECT address || ' ' || bytes FROM top_talkers WHERE kind = 'ipv4' "
+                         "AND rank = 1"), "10.0.0.2 10180");
+    CHECK_EQ_S(q_text(c, "SELECT address || ' ' || bytes FROM top_talkers WHERE kind = 'ipv4' "
+                         "AND rank = 2"), "10.0.0.1 360");
+    struct nm_addr_rec bad = a;
+    bad.kind = 9;
+    CHECK(nm_db_add_address(db, sid, &bad) != 0);
+    CHECK_MSG(nm_db_errmsg(db), p, "invalid address kind 9");
+
+    /* seconds: deltas add up; proto_seconds only for protocols seen */
+    struct nm_second_rec s = { .second = 1000003, .packets = 3, .bytes = 300, .malformed = 1,
+                               .tcp_resets = 1, .tcp_retransmissions = 2 };
+    s.proto_packets[NM_P_ETHERNET] = 3;
+    s.proto_bytes[NM_P_ETHERNET] = 300;
+    s.proto_packets[NM_P_IPV4] = 2;
+    s.proto_bytes[NM_P_IPV4] = 200;
+    s.proto_packets[NM_P_TCP] = 2;
+    s.proto_bytes[NM_P_TCP] = 200;
+    s.proto_new_connections[NM_P_TCP] = 1;
+    s.proto_packets[NM_P_OTHER] = 1;
+    s.proto_bytes[NM_P_OTHER] = 100;
+    CHECK(nm_db_add_second(db, sid, &s) == 0);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM proto_seconds"), 4);
+    /* the same second again, from a later flush */
+    struct nm_second_rec s2 = { .second = 1000003, .packets = 1, .bytes = 60,
+                                .tcp_retransmissions = 1 };
+    s2.proto_packets[NM_P_ETHERNET] = 1;
+    s2.proto_bytes[NM_P_ETHERNET] = 60;
+    s2.proto_packets[NM_P_IPV4] = 1;
+    s2.proto_bytes[NM_P_IPV4] = 60;
+    s2.proto_packets[NM_P_TCP] = 1;
+    s2.proto_bytes[NM_P_TCP] = 60;
+    s2.proto_new_connections[NM_P_TCP] = 1;
+    CHECK(nm_db_begin(db) == 0);  /* inside a transaction too */
+    CHECK(nm_db_add_second(db, sid, &s2) == 0);
+    CHECK(nm_db_commit(db) == 0);
+    CHECK_EQ_S(q_text(c, "SELECT packets || '|' || bytes || '|' || malformed || '|' || "
+                         "tcp_resets || '|' || tcp_retransmissions || '|' || drops_kernel "
+                         "FROM seconds WHERE second = 1000003"), "4|360|1|1|3|0");
+    CHECK_EQ_S(q_text(c, "SELECT packets || '|' || bytes || '|' || new_connections FROM "
+                         "proto_seconds WHERE proto = 'TCP' AND second = 1000003"), "3|260|2");
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM proto_seconds"), 4);
+    /* 28 s later: UDP only; and a new ICMP connection in the same second */
+    struct nm_second_rec s3 = { .second = 1000031, .packets = 1, .bytes = 100 };
+    s3.proto_packets[NM_P_ETHERNET] = 1;
+    s3.proto_bytes[NM_P_ETHERNET] = 100;
+    s3.proto_packets[NM_P_IPV6] = 1;
+    s3.proto_bytes[NM_P_IPV6] = 100;
+    s3.proto_packets[NM_P_UDP] = 1;
+    s3.proto_bytes[NM_P_UDP] = 100;
+    s3.proto_new_connections[NM_P_UDP] = 1;
+    CHECK(nm_db_add_second(db, sid, &s3) == 0);
+
+    /* malformed: put replaces */
+    CHECK(nm_db_put_malformed(db, sid, NM_MAL_IPV4_TRUNCATED, 2) == 0);
+    CHECK(nm_db_put_malformed(db, sid, NM_MAL_IPV4_TRUNCATED, 5) == 0);
+    CHECK(nm_db_put_malformed(db, sid, NM_MAL_DNS_POINTER_LOOP, 1) == 0);
+    CHECK_EQ_U(q_int(c, "SELECT count FROM malformed WHERE reason = 'ipv4.truncated'"), 5);
+    CHECK(nm_db_put_malformed(db, sid, NM_MAL_NONE, 1) != 0);
+    CHECK_MSG(nm_db_errmsg(db), p, "invalid malformed reason");
+
+    CHECK(nm_db_log(db, sid, NM_LOG_WARNING, 42, "queue full: 3 packets dropped") == 0);
+    CHECK_EQ_S(q_text(c, "SELECT level || '|' || wall_ns || '|' || message FROM log"),
+               "warning|42|queue full: 3 packets dropped");
+
+    /* throughput_10s: intervals 1000000..1000030, every protocol, zeros included */
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM throughput_10s"), 4 * NM_P_COUNT);
+    CHECK_EQ_U(q_int(c, "SELECT count(DISTINCT interval_start) FROM throughput_10s"), 4);
+    CHECK_EQ_U(q_int(c, "SELECT min(interval_start) FROM throughput_10s"), 1000000);
+    CHECK_EQ_U(q_int(c, "SELECT max(interval_start) FROM throughput_10s"), 1000030);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM throughput_10s WHERE interval_start IN "
+                        "(1000010, 1000020) AND packets = 0 AND bytes = 0 AND "
+                        "bits_per_second = 0"), 2 * NM_P_COUNT);
+    /* TCP: 260 bytes in [1000000, 1000010): 260 * 8 / 10 = 208 bit/s */
+    CHECK(q_real(c, "SELECT bits_per_second FROM throughput_10s WHERE proto = 'TCP' AND "
+                    "interval_start = 1000000") == 208.0);
+    CHECK(q_real(c, "SELECT bits_per_second FROM throughput_10s WHERE proto = 'UDP' AND "
+                    "interval_start = 1000030") == 80.0);
+    CHECK(q_real(c, "SELECT bits_per_second FROM throughput_10s WHERE proto = 'Ethernet' AND "
+                    "interval_start = 1000000") == 288.0);
+    CHECK_EQ_U(q_int(c, "SELECT sum(bytes) FROM throughput_10s WHERE proto = 'Ethernet'"), 460);
+
+    /* protocol_usage, avg_packet_size, connections, new_connections_rate */
+    CHECK_EQ_S(q_text(c, "SELECT packets || '|' || bytes || '|' || pct_packets FROM "
+                         "protocol_usage WHERE proto = 'TCP'"), "3|260|60.0");
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM protocol_usage"), NM_P_COUNT);
+    CHECK(q_real(c, "SELECT avg_bytes FROM avg_packet_size WHERE proto = 'All'") == 92.0);
+    CHECK(q_real(c, "SELECT avg_bytes FROM avg_packet_size WHERE proto = 'IPv4'") == 260.0 / 3);
+    CHECK_EQ_S(q_text(c, "SELECT coalesce(avg_bytes, 'NULL') FROM avg_packet_size WHERE "
+                         "proto = 'ARP'"), "NULL");
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(proto || '=' || connections, ' ') FROM (SELECT * "
+                         "FROM connections_per_protocol ORDER BY proto_id)"),
+               "TCP=2 UDP=1 ICMP=0 ICMPv6=0 Other=0");
+    /* the last 30 s end at 1000031 and start at 1000003 (the first second) */
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM new_connections_rate"), 29);
+    CHECK_EQ_U(q_int(c, "SELECT sum(new_connections) FROM new_connections_rate"), 3);
+    CHECK_EQ_S(q_text(c, "SELECT new_connections || '|' || tcp || '|' || udp FROM "
+                         "new_connections_rate WHERE second = 1000003"), "2|2|0");
+    CHECK_EQ_S(q_text(c, "SELECT new_connections || '|' || tcp || '|' || udp FROM "
+                         "new_connections_rate WHERE second = 1000031"), "1|0|1");
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM new_connections_rate WHERE new_connections = 0"),
+               27);
+
+    /* ---- the summary: a still running session (row not updated) ---- */
+    struct nm_summary sum;
+    CHECK(nm_db_read_summary(db, 0, &sum) == 0);
+    CHECK_EQ_U(sum.session_id, sid);
+    CHECK_EQ_U(sum.packets, 5);
+    CHECK_EQ_U(sum.bytes, 460);
+    CHECK_EQ_S(sum.end_reason, "running");
+    CHECK_EQ_U(sum.first_packet_ns, 1000003000000000);
+    CHECK_EQ_U(sum.last_packet_ns, 1000031999999999);
+
+    /* ---- and once the session row is final ---- */
+    struct nm_session_final fin = {
+        .end_reason = NM_SESS_COMPLETE, .end_wall_ns = test_info.start_wall_ns + 2500000000,
+        .first_packet_ns = 1000003100000000, .last_packet_ns = 1000031600000000,
+        .packets = 5, .bytes = 460, .captured_bytes = 400, .drops_kernel = 7,
+        .drops_ifdrop = 8, .drops_queue = 9, .malformed = 6, .flows_evicted = 1,
+        .addresses_evicted = 2,
+    };
+    CHECK(nm_db_session_update(db, sid, &fin) == 0);
+    CHECK(nm_db_read_summary(db, sid, &sum) == 0);
+    CHECK_EQ_U(sum.session_id, sid);
+    CHECK_EQ_S(sum.source, "trace.pcap");
+    CHECK_EQ_S(sum.link_type_name, "EN10MB");
+    CHECK_EQ_S(sum.end_reason, "complete");
+    CHECK_EQ_U(sum.first_packet_ns, 1000003100000000);
+    CHECK_EQ_U(sum.last_packet_ns, 1000031600000000);
+    CHECK_EQ_U(sum.start_wall_ns, test_info.start_wall_ns);
+    CHECK_EQ_U(sum.end_wall_ns, test_info.start_wall_ns + 2500000000);
+    CHECK_EQ_U(sum.packets, 5);
+    CHECK_EQ_U(sum.bytes, 460);
+    CHECK_EQ_U(sum.captured_bytes, 400);
+    CHECK_EQ_U(sum.proto_packets[NM_P_ETHERNET], 5);
+    CHECK_EQ_U(sum.proto_bytes[NM_P_ETHERNET], 460);
+    CHECK_EQ_U(sum.proto_packets[NM_P_TCP], 3);
+    CHECK_EQ_U(sum.proto_bytes[NM_P_TCP], 260);
+    CHECK_EQ_U(sum.proto_packets[NM_P_UDP], 1);
+    CHECK_EQ_U(sum.proto_packets[NM_P_OTHER], 1);
+    CHECK_EQ_U(sum.proto_packets[NM_P_ARP], 0);
+    CHECK_EQ_U(sum.connections[NM_P_TCP], 2);
+    CHECK_EQ_U(sum.connections[NM_P_UDP], 1);
+    CHECK_EQ_U(sum.connections[NM_P_ICMP], 0);
+    CHECK_EQ_U(sum.unique_ipv4, 2);
+    CHECK_EQ_U(sum.unique_ipv6, 1);
+    CHECK_EQ_U(sum.unique_macs, 1);
+    CHECK_EQ_U(sum.malformed_total, 6);
+    CHECK_EQ_U(sum.malformed[NM_MAL_IPV4_TRUNCATED], 5);
+    CHECK_EQ_U(sum.malformed[NM_MAL_DNS_POINTER_LOOP], 1);
+    CHECK_EQ_U(sum.malformed[NM_MAL_TCP_TRUNCATED], 0);
+    CHECK_EQ_U(sum.tcp_resets, 1);
+    CHECK_EQ_U(sum.tcp_retransmissions, 3);
+    CHECK_EQ_U(sum.flows, 8);
+    CHECK_EQ_U(sum.flows_evicted, 1);
+    CHECK_EQ_U(sum.addresses_evicted, 2);
+    CHECK_EQ_U(sum.drops_kernel, 7);
+    CHECK_EQ_U(sum.drops_ifdrop, 8);
+    CHECK_EQ_U(sum.drops_queue, 9);
+    CHECK(nm_db_read_summary(db, 42, &sum) != 0);
+    CHECK_MSG(nm_db_errmsg(db), p, "no session 42");
+
+    /* the printed block */
+    CHECK(nm_db_read_summary(db, sid, &sum) == 0);
+    char *text = NULL;
+    size_t tlen = 0;
+    FILE *mf = open_memstream(&text, &tlen);
+    CHECK(mf != NULL);
+    if (mf) {
+        nm_summary_print(mf, &sum);
+        fclose(mf);
+        static const char *const want[] = {
+            "Final statistics\n",
+            "  Session:            1 (trace.pcap, EN10MB), end: complete\n",
+            "  Packets:            5\n",
+            "  Bytes:              460 on the wire, 400 captured\n",
+            "  Average size:       92.00 bytes\n",
+            "  Capture time span:  28.500000 s (1970-01-12 13:46:43.100000 to "
+            "1970-01-12 13:47:11.600000 UTC)\n",
+            "  Run time:           2.500000 s\n",
+            "  Ethernet                5              460      92.00            -\n",
+            "  TCP                     3              260      86.67            2\n",
+            "  ARP                     0                0          -            -\n",
+            "  Other                   1              100     100.00            0\n",
+            "  Unique addresses:   IPv4 2, IPv6 1, MAC 1\n",
+            "  TCP:                1 resets, 3 retransmissions\n",
+            "  Flows:              8 (1 evicted from the flow table), addresses evicted: 2\n",
+            "  Malformed frames:   6\n",
+            "    ipv4.truncated                   5\n",
+            "    dns.pointer_loop                 1\n",
+            "  Drops:              kernel 7, interface 8, queue 9\n",
+        };
+        for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+            CHECK(contains(text, want[i]));
+            if (!contains(text, want[i]))
+                fprintf(stderr, "    missing: %s", want[i]);
+        }
+        free(text);
+    }
+
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
+/* ---------------------------------------------- locks, read-only, full -- */
+
+static void test_read_only(void)
+{
+    const char *p = tpath("ro.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid;
+    struct stat before, after;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    nm_db_close(db);
+    CHECK(stat(p, &before) == 0);
+
+    db = open_ok(p, NM_DB_READ);
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) != 0);
+    CHECK_MSG(nm_db_errmsg(db), p, "readonly");
+    struct nm_packet pk;
+    fill_tcp_packet(&pk, 1);
+    CHECK(nm_db_insert_packet(db, 1, &pk, 0) != 0);
+    CHECK_MSG(nm_db_errmsg(db), p, "readonly");
+    CHECK(nm_db_begin(db) != 0 || nm_db_rollback(db) == 0);
+    struct nm_summary sum;
+    CHECK(nm_db_read_summary(db, 0, &sum) == 0);  /* reading works */
+    CHECK_EQ_U(sum.session_id, 1);
+    nm_db_close(db);
+    CHECK(stat(p, &after) == 0);
+    CHECK(before.st_size == after.st_size);
+    CHECK(before.st_mtim.tv_sec == after.st_mtim.tv_sec &&
+          before.st_mtim.tv_nsec == after.st_mtim.tv_nsec);
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sessions"), 1);
+    sqlite3_close(c);
+    remove_db(p);
+}
+
+static void test_locked(void)
+{
+    const char *p = tpath("lock.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    CHECK(nm_db_set_busy_timeout(db, 50) == 0);
+
+    /* a second connection holds the write lock */
+    sqlite3 *c = raw_open(p);
+    raw_exec(c, "BEGIN EXCLUSIVE; INSERT INTO log (session_id, wall_ns, level, message) "
+                "VALUES (1, 1, 'info', 'holding the lock');");
+    CHECK(nm_db_begin(db) != 0);
+    char want[300];
+    snprintf(want, sizeof want, "%s: database is locked", p);
+    CHECK_EQ_S(nm_db_errmsg(db), want);
+    CHECK(!nm_db_error_is_full(db));
+    CHECK(nm_db_log(db, sid, NM_LOG_INFO, 2, "x") != 0);
+    CHECK_EQ_S(nm_db_errmsg(db), want);
+    /* readers still work under WAL */
+    struct nm_db *rd = open_ok(p, NM_DB_READ);
+    struct nm_summary sum;
+    if (rd) {
+        CHECK(nm_db_read_summary(rd, sid, &sum) == 0);
+        nm_db_close(rd);
+    }
+
+    raw_exec(c, "COMMIT");
+    CHECK(nm_db_begin(db) == 0);
+    CHECK_EQ_S(nm_db_errmsg(db), "");
+    CHECK(nm_db_log(db, sid, NM_LOG_INFO, 3, "after") == 0);
+    CHECK(nm_db_commit(db) == 0);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM log"), 2);
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
+static void test_disk_full(void)
+{
+    const char *p = tpath("full.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+    struct nm_packet pk;
+    int i, rc = 0;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    /* cap the file a few pages above its size: SQLite then reports
+     * SQLITE_FULL exactly as for a full disk */
+    sqlite3 *conn = nm_db_conn(db);
+    char sql[64];
+    int64_t pages = 0;
+    sqlite3_stmt *s = NULL;
+    sqlite3_prepare_v2(conn, "PRAGMA page_count", -1, &s, NULL);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        pages = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld", (long long)pages + 4);
+    CHECK(sqlite3_exec(conn, sql, NULL, NULL, NULL) == SQLITE_OK);
+
+    fill_tcp_packet(&pk, 1);
+    CHECK(nm_db_begin(db) == 0);
+    for (i = 0; i < 100000; i++)
+        if ((rc = nm_db_insert_packet(db, sid, &pk, 0)) != 0)
+            break;
+    CHECK(rc != 0);
+    char want[300];
+    snprintf(want, sizeof want, "%s: disk full (database or disk is full)", p);
+    CHECK_EQ_S(nm_db_errmsg(db), want);
+    CHECK(nm_db_error_is_full(db));
+    CHECK(nm_db_rollback(db) == 0);
+    CHECK(!nm_db_error_is_full(db));
+    nm_db_close(db);
+
+    /* what was committed before is intact */
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sessions"), 1);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM packets"), 0);
+    CHECK_EQ_S(q_text(c, "PRAGMA integrity_check"), "ok");
+    sqlite3_close(c);
+    remove_db(p);
+}
+
+/* ----------------------------------------------------- measurement -- */
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void measure_insert_rate(void)
+{
+    enum { BATCH = 5000, BATCHES = 60 };
+    const char *p = tpath("speed.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+    struct nm_packet pk;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    fill_tcp_packet(&pk, 1731416310000000000);
+    double t0 = now_s();
+    for (int b = 0; b < BATCHES; b++) {
+        CHECK(nm_db_begin(db) == 0);
+        for (int i = 0; i < BATCH; i++) {
+            pk.ts_ns += 1000;
+            pk.src_port = (uint16_t)(i * 7);
+            if (nm_db_insert_packet(db, sid, &pk, (uint64_t)i + 1) != 0) {
+                CHECK(!"insert");
+                break;
+            }
+        }
+        CHECK(nm_db_commit(db) == 0);
+    }
+    double t = now_s() - t0;
+    nm_db_close(db);
+    printf("insert rate: %d packet rows in batches of %d in %.3f s = %.0f rows/s (%s)\n",
+           BATCH * BATCHES, BATCH, t, BATCH * BATCHES / t, p);
+    remove_db(p);
+}
+
+int main(int argc, char **argv)
+{
+    (void)argc;
+    if (mkdtemp(dir) == NULL) {
+        perror("mkdtemp");
+        return 1;
+    }
+    test_create();
+    test_upgrade_from_v0();
+    test_refuse();
+    test_open_errors();
+    test_session_and_packets();
+    test_aggregates();
+    test_read_only();
+    test_locked();
+    test_disk_full();
+    measure_insert_rate();
+    rmdir(dir);
+    return check_report(argv[0]);
+}
