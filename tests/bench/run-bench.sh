@@ -1,0 +1,246 @@
+#!/bin/sh
+# tests/bench/run-bench.sh - netmon's throughput beside its peers, on the same run.
+#
+#   make bench                          (sets BUILD)
+#   NM_BENCH_QUICK=1 make bench         mixed-200k.pcap instead of mixed.pcap
+#
+# Environment:
+#   BUILD          build folder holding nm-capture (default build); results go
+#                  to $BUILD/bench/results.md, helpers are compiled into $BUILD/bench/
+#   NM_BENCH_DIR   benchmark captures (default /tmp/bench-captures); made with
+#                  ../shared/bench/make-bench-captures.sh when missing (~1 min, 3.2 GB)
+#   NM_BENCH_RUNS  runs per command, the best counts (default 3)
+#   NM_BENCH_QUICK 1: measure on mixed-200k.pcap (200,000 packets) and skip
+#                  the small-flows.pcap memory runs
+#   NM_BENCH_TIMEOUT  seconds allowed per run (default 600); a run over it is
+#                  reported as "timeout" and the next command is measured
+#   CC             compiler for the helpers (default cc)
+#
+# Measured, each the best wall time of NM_BENCH_RUNS runs, from the page
+# cache (the file is read once before):
+#   pcapcount        bare libpcap pcap_next_ex loop (tests/bench/pcapcount.c): the floor
+#   sqlite ceiling   one `packets` row per frame, best SQLite settings
+#                    (tests/bench/sqlite_ceiling.c): the ceiling for per-packet mode
+#   tshark -n -q -z io,stat,10 -r FILE
+#   argus -X -r FILE -w /dev/null     (-X: ignore /etc/argus.conf)
+#   tcpdump -n -r FILE -w /dev/null
+#   nm-capture -r FILE -d DB -l LOG   (per-packet mode)   } when $BUILD/nm-capture
+#   nm-capture -A -r FILE -d DB       (aggregate mode)    } exists
+# and peak RSS (/usr/bin/time) of nm-capture on small-flows.pcap (2 M spoofed
+# sources), one run per mode.  Keep a full run under ~15 minutes.
+BUILD=${BUILD:-build}
+RUNS=${NM_BENCH_RUNS:-3}
+QUICK=${NM_BENCH_QUICK:-0}
+CAPDIR=${NM_BENCH_DIR:-/tmp/bench-captures}
+CC=${CC:-cc}
+TMO=${NM_BENCH_TIMEOUT:-600}
+TARGET_PPS=2000000          # aggregate-mode goal: 2 M packets/s
+top=$(cd "$(dirname "$0")/../.." && pwd)
+cd "$top" || exit 2
+
+die() { echo "run-bench: $*" >&2; exit 1; }
+case $RUNS in ''|*[!0-9]*|0) die "NM_BENCH_RUNS must be a positive integer" ;; esac
+[ -x /usr/bin/time ] || die "needs /usr/bin/time (Debian package time)"
+
+if [ "$QUICK" = 1 ]; then MAIN=mixed-200k.pcap; else MAIN=mixed.pcap; fi
+SMALL=small-flows.pcap
+if [ ! -f "$CAPDIR/$MAIN" ] || { [ "$QUICK" != 1 ] && [ ! -f "$CAPDIR/$SMALL" ]; }; then
+    gen=$top/../shared/bench/make-bench-captures.sh
+    [ -f "$gen" ] || die "$CAPDIR/$MAIN missing and no generator at $gen"
+    echo "generating the benchmark captures in $CAPDIR (about a minute, 3.2 GB)..."
+    bash "$gen" "$CAPDIR" >/dev/null || die "make-bench-captures.sh failed"
+fi
+
+OUT=$BUILD/bench
+mkdir -p "$OUT" || exit 1
+WARN="-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Werror"
+for prog in pcapcount sqlite_ceiling; do
+    # shellcheck disable=SC2086
+    $CC -std=c11 -D_DEFAULT_SOURCE -O2 $WARN "tests/bench/$prog.c" -o "$OUT/$prog" \
+        -lpcap -lsqlite3 || die "cannot compile tests/bench/$prog.c"
+done
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/nm-bench.XXXXXX") || exit 1
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+# A private copy: a rebuild during the run must not change what is measured.
+have_nm=0
+NMCAP=$BUILD/nm-capture
+if [ -x "$NMCAP" ]; then
+    cp "$NMCAP" "$tmp/nm-capture" || exit 1
+    NMCAP=$tmp/nm-capture
+    have_nm=1
+fi
+
+# Runs "$@" once; sets WALL (seconds, 3 decimals), RSS_KB and RC.  Output
+# goes to $tmp/out.  Wall time from date +%s%N; /usr/bin/time gives max RSS.
+run_once() {
+    t0=$(date +%s%N)
+    timeout "$TMO" /usr/bin/time -f '%M' -o "$tmp/rss" "$@" >"$tmp/out" 2>&1
+    RC=$?
+    [ "$RC" -eq 124 ] && echo "timeout after $TMO s" >>"$tmp/out"
+    t1=$(date +%s%N)
+    WALL=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
+    RSS_KB=$(tail -n 1 "$tmp/rss" 2>/dev/null)
+    case $RSS_KB in ''|*[!0-9]*) RSS_KB=0 ;; esac
+}
+
+clean_db() { rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm" "$tmp/db-journal" "$tmp/log"; }
+
+# bench NAME COMMAND...: best of RUNS; appends "name<TAB>best<TAB>rss_kb<TAB>status" to $tmp/rows.
+bench() {
+    name=$1; shift
+    best=""; rss=0; status=ok
+    i=0
+    while [ $i -lt "$RUNS" ]; do
+        i=$((i + 1))
+        clean_db
+        run_once "$@"
+        if [ "$RC" -ne 0 ]; then
+            status="exit $RC: $(tail -n 1 "$tmp/out")"
+            break
+        fi
+        best=$(awk -v a="$best" -v b="$WALL" 'BEGIN { print (a == "" || b < a) ? b : a }')
+        [ "$RSS_KB" -gt "$rss" ] 2>/dev/null && rss=$RSS_KB
+    done
+    printf '%s\t%s\t%s\t%s\n' "$name" "${best:-0}" "$rss" "$status" >>"$tmp/rows"
+    printf '  %-28s best %8s s   peak RSS %7s MB   %s\n' "$name" "${best:--}" \
+        "$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')" "$status"
+}
+
+# nm-capture's own count (sessions.packets), when the sqlite3 shell is there.
+nm_packets() {
+    command -v sqlite3 >/dev/null 2>&1 || { echo "?"; return; }
+    sqlite3 -batch "$tmp/db" "SELECT packets FROM sessions ORDER BY id DESC LIMIT 1" 2>/dev/null \
+        || echo "?"
+}
+
+FILE=$CAPDIR/$MAIN
+echo "warming the page cache with $FILE..."
+cat "$FILE" >/dev/null
+"$OUT/pcapcount" "$FILE" >"$tmp/count" || die "pcapcount failed on $FILE"
+PACKETS=$(awk '{ print $2 }' "$tmp/count")
+BYTES=$(awk '{ print $4 }' "$tmp/count")
+echo "$MAIN: $PACKETS packets, $BYTES bytes; best of $RUNS runs each"
+: >"$tmp/rows"
+
+bench "pcapcount (libpcap loop)" "$OUT/pcapcount" "$FILE"
+bench "sqlite ceiling" "$OUT/sqlite_ceiling" schema/schema.sql "$FILE" "$tmp/db"
+if [ $have_nm = 1 ]; then
+    bench "nm-capture per-packet" "$NMCAP" -q -r "$FILE" -d "$tmp/db" -l "$tmp/log"
+    nm_full_packets=$(nm_packets)
+    bench "nm-capture -A aggregate" "$NMCAP" -q -A -r "$FILE" -d "$tmp/db"
+    nm_agg_packets=$(nm_packets)
+fi
+if command -v tshark >/dev/null 2>&1; then
+    bench "tshark io,stat,10" tshark -n -q -z io,stat,10 -r "$FILE"
+else
+    echo "  tshark: not installed, skipped"
+fi
+if command -v argus >/dev/null 2>&1; then
+    bench "argus" argus -X -r "$FILE" -w /dev/null
+else
+    echo "  argus: not installed (argus-server), skipped"
+fi
+if command -v tcpdump >/dev/null 2>&1; then
+    bench "tcpdump -w /dev/null" tcpdump -n -r "$FILE" -w /dev/null
+else
+    echo "  tcpdump: not installed, skipped"
+fi
+
+# Memory on 2 M distinct spoofed sources: one run per mode.
+MEM=0
+[ $have_nm = 1 ] && [ "$QUICK" != 1 ] && MEM=1
+if [ $MEM = 1 ]; then
+    SFILE=$CAPDIR/$SMALL
+    cat "$SFILE" >/dev/null
+    SPACKETS=$("$OUT/pcapcount" "$SFILE" | awk '{ print $2 }')
+    echo "$SMALL: $SPACKETS packets, one run per mode"
+    : >"$tmp/mem"
+    for mode in per-packet aggregate; do
+        clean_db
+        if [ $mode = per-packet ]; then
+            run_once "$NMCAP" -q -r "$SFILE" -d "$tmp/db" -l "$tmp/log"
+        else
+            run_once "$NMCAP" -q -A -r "$SFILE" -d "$tmp/db"
+        fi
+        st=ok; [ "$RC" -eq 0 ] || st="exit $RC: $(tail -n 1 "$tmp/out")"
+        printf '%s\t%s\t%s\t%s\n' "$mode" "$WALL" "$RSS_KB" "$st" >>"$tmp/mem"
+        printf '  nm-capture %-12s %8s s   peak RSS %7s MB   %s\n' "$mode" "$WALL" \
+            "$(awk -v k="$RSS_KB" 'BEGIN { printf "%.0f", k / 1024 }')" "$st"
+    done
+fi
+
+# ---- the table ----------------------------------------------------------
+# awk function: 1234567.8 -> "1,234,568" (printf's ' flag is not in mawk).
+GROUP='function group(x,   s, o) { s = sprintf("%.0f", x); o = "";
+    while (length(s) > 3) { o = "," substr(s, length(s) - 2) o; s = substr(s, 1, length(s) - 3) }
+    return s o }
+'
+res=$OUT/results.md
+{
+    echo "# netmon benchmark ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
+    echo
+    echo "Machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
+         "$(awk '/MemTotal/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo)."
+    echo "Capture: \`$FILE\`, $PACKETS packets, $BYTES bytes, read from the page cache."
+    echo "Each figure is the best wall time of $RUNS runs (tests/bench/run-bench.sh)," \
+         "netmon commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
+    echo "Versions: $(tshark --version 2>/dev/null | head -n 1 | sed 's/ (Git.*//');" \
+         "$(tcpdump --version 2>/dev/null | head -n 2 | tr '\n' ' ')"
+    echo
+    echo "| program | best wall (s) | packets/s | peak RSS (MB) | status |"
+    echo "|---|---:|---:|---:|---|"
+    awk -F'\t' -v n="$PACKETS" "$GROUP"'{
+        pps = ($2 > 0 && $4 == "ok") ? group(n / $2) : "-"
+        printf "| %s | %s | %s | %.0f | %s |\n", $1, ($4 == "ok" ? $2 : "-"), pps, $3 / 1024, $4
+    }' "$tmp/rows"
+    echo
+    echo "Ratios (packets/s over packets/s):"
+    echo
+    awk -F'\t' -v target="$TARGET_PPS" -v n="$PACKETS" '
+        $4 == "ok" && $2 > 0 { pps[$1] = n / $2 }
+        function r(a, b, label) {
+            if ((a in pps) && (b == "target" || (b in pps)))
+                printf "- %s: %.2f\n", label, pps[a] / (b == "target" ? target : pps[b])
+            else
+                printf "- %s: not measured\n", label
+        }
+        END {
+            r("nm-capture per-packet", "sqlite ceiling", "nm-capture per-packet / sqlite ceiling")
+            r("nm-capture per-packet", "tshark io,stat,10", "nm-capture per-packet / tshark")
+            r("nm-capture -A aggregate", "tshark io,stat,10", "nm-capture aggregate / tshark")
+            r("nm-capture -A aggregate", "target", "nm-capture aggregate / 2 M packets/s target")
+            r("nm-capture per-packet", "pcapcount (libpcap loop)", "nm-capture per-packet / bare libpcap loop")
+            r("sqlite ceiling", "pcapcount (libpcap loop)", "sqlite ceiling / bare libpcap loop")
+        }' "$tmp/rows"
+    if [ $have_nm = 1 ]; then
+        echo
+        echo "nm-capture's own packet count (sessions.packets): per-packet $nm_full_packets," \
+             "aggregate $nm_agg_packets (expected $PACKETS)."
+    fi
+    if [ $MEM = 1 ]; then
+        echo
+        echo "Memory on \`$SFILE\` ($SPACKETS packets, ~1.78 M spoofed sources), one run:"
+        echo
+        echo "| nm-capture mode | wall (s) | packets/s | peak RSS (MB) | status |"
+        echo "|---|---:|---:|---:|---|"
+        awk -F'\t' -v n="$SPACKETS" "$GROUP"'{
+            pps = ($2 > 0 && $4 == "ok") ? group(n / $2) : "-"
+            printf "| %s | %s | %s | %.0f | %s |\n", $1, $2, pps, $3 / 1024, $4
+        }' "$tmp/mem"
+    fi
+    if [ $have_nm = 0 ]; then
+        echo
+        echo "nm-capture: \`$BUILD/nm-capture\` not built; its rows and ratios are missing."
+    elif [ $MEM = 0 ]; then
+        echo
+        echo "Quick mode: the small-flows.pcap memory runs were skipped."
+    fi
+} >"$res"
+echo
+cat "$res"
+echo
+echo "written to $res"
