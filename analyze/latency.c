@@ -718,11 +718,16 @@ static void dns_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     b = key_bucket(t, &k);
     i = table_find(t, &k, b);
     if (!response) {
-        if (i == NIL)
-            i = table_insert(l, NM_LAT_TABLE_DNS, &k, b);
+        /* A query repeated while the first is pending is a retransmission:
+         * the clock keeps running from the first (tshark's
+         * dns.retransmission_timer, 5 s by default like our timeout). */
+        if (i != NIL && !past(pkt->ts_ns, t->e[i].pend_ns, t->timeout_ns))
+            return;
+        if (i != NIL)
+            timed_out(l, NM_LAT_TABLE_DNS, i);  /* not yet collected: time went back */
+        i = table_insert(l, NM_LAT_TABLE_DNS, &k, b);
         t->e[i].flow_id = flow_id;
-        touch(l, NM_LAT_TABLE_DNS, i);
-        pend_start(t, i, pkt->ts_ns);   /* most recent query, as tshark */
+        pend_start(t, i, pkt->ts_ns);
         return;
     }
     if (i == NIL) {

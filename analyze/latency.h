@@ -61,8 +61,11 @@
  * dns              query -> response, tshark's dns.time.
  *     Matched by transport (UDP or TCP), client address and port, server
  *     address and port, and transaction id.
- *     Start: the most recent query with that key (a retransmitted query
- *            restarts the clock, as in tshark).
+ *     Start: the first query with that key.  The same key again while that
+ *            query is pending (answered neither nor timed out) is a
+ *            retransmission and does not restart the clock, as tshark's
+ *            dns.retransmission_timer (5 s) decides; after the answer or the
+ *            timeout it is a new transaction (ids reused).
  *     Stop:  the first response with that key.  A repeated response finds
  *            no pending query: no second sample (counted unmatched).
  *     Over TCP the message is taken from the segment holding its DNS header.

@@ -594,7 +594,7 @@ static void test_dns_ids_reused(void)
     feed(l, dns(T0 + MS(10), RESOLVER, 53, CLI, 4000, 7, true, 17));
     feed(l, dns(T0 + SEC(1), CLI, 4000, RESOLVER, 53, 7, false, 17));
     feed(l, dns(T0 + SEC(1) + MS(30), RESOLVER, 53, CLI, 4000, 7, true, 17));
-    /* retransmitted query: the most recent one starts the clock (tshark) */
+    /* retransmitted query: the clock runs from the first one (tshark) */
     feed(l, dns(T0 + SEC(2), CLI, 4000, RESOLVER, 53, 9, false, 17));
     feed(l, dns(T0 + SEC(3), CLI, 4000, RESOLVER, 53, 9, false, 17));
     feed(l, dns(T0 + SEC(3) + MS(20), RESOLVER, 53, CLI, 4000, 9, true, 17));
@@ -606,12 +606,20 @@ static void test_dns_ids_reused(void)
     CHECK_EQ_U(nkind(NM_LAT_DNS), 5);
     CHECK_EQ_U(val(NM_LAT_DNS, 0), MS(10));
     CHECK_EQ_U(val(NM_LAT_DNS, 1), MS(30));
-    CHECK_EQ_U(val(NM_LAT_DNS, 2), MS(20));
+    CHECK_EQ_U(val(NM_LAT_DNS, 2), MS(1020));
     CHECK_EQ_U(val(NM_LAT_DNS, 3), MS(4));
     CHECK_EQ_U(val(NM_LAT_DNS, 4), MS(9));
+    /* repeated after the timeout: the first timed out, the repeat is new */
+    feed(l, dns(T0 + SEC(10), CLI, 4000, RESOLVER, 53, 11, false, 17));
+    feed(l, dns(T0 + SEC(15) + 1, CLI, 4000, RESOLVER, 53, 11, false, 17));
+    feed(l, dns(T0 + SEC(15) + MS(3), RESOLVER, 53, CLI, 4000, 11, true, 17));
+    CHECK_EQ_U(ntimeouts(NM_LAT_DNS), 1);
+    CHECK_EQ_U(val(NM_LAT_DNS, 5), MS(3) - 1);
+    R.nt = 0;
+    R.ns = 5;
     /* response from another server address: no match */
-    feed(l, dns(T0 + SEC(6), CLI, 3333, RESOLVER, 53, 1, false, 17));
-    feed(l, dns(T0 + SEC(6) + MS(2), IP(10, 0, 0, 54), 53, CLI, 3333, 1, true, 17));
+    feed(l, dns(T0 + SEC(20), CLI, 3333, RESOLVER, 53, 1, false, 17));
+    feed(l, dns(T0 + SEC(20) + MS(2), IP(10, 0, 0, 54), 53, CLI, 3333, 1, true, 17));
     CHECK_EQ_U(nkind(NM_LAT_DNS), 5);
     CHECK_EQ_U(nm_latency_counters(l)->dns_unmatched, 1);
     nm_latency_flush(l, T0 + SEC(100));
