@@ -117,8 +117,11 @@ static unsigned tcp_sequence(struct nm_tcp_track *t, int dir, int64_t ts, uint16
          * zero-window probe repeats the previous one but is not a dup ACK. */
         bool same = len == 0 && window != 0 && (f->flags & NM_TCPD_WIN_SEEN) &&
                     window == f->window && seq == f->nextseq && ack == f->lastack && !ctl;
-        if (same && !(r->flags & NM_TCPD_LAST_KA) && f->dupacks < UINT8_MAX)
-            f->dupacks++;
+        if (same && !(r->flags & NM_TCPD_LAST_KA)) {
+            if (f->dupacks < UINT8_MAX)
+                f->dupacks++;
+            res |= NM_TCPR_DUPACK;
+        }
     }
     if (ack != f->lastack)
         f->dupacks = 0;
@@ -151,6 +154,8 @@ static unsigned tcp_sequence(struct nm_tcp_track *t, int dir, int64_t ts, uint16
     }
     if (keepalive)
         res |= NM_TCPR_KEEPALIVE;
+    if (zwp)
+        res |= NM_TCPR_ZWP;
 
     /* Highest sequence number sent so far (zero-window probes excluded). */
     uint32_t nxt = seq + len + (synfin ? 1u : 0u);

@@ -62,7 +62,9 @@ struct nm_tcp_track {
 #define NM_TCPR_RETRANS  0x01u /* tcp.analysis.retransmission (incl. fast, spurious) */
 #define NM_TCPR_RST      0x02u /* RST flag set */
 #define NM_TCPR_OOO      0x04u /* out-of-order: not advancing but not a retransmission */
-#define NM_TCPR_KEEPALIVE 0x08u
+#define NM_TCPR_KEEPALIVE 0x08u /* tcp.analysis.keep_alive */
+#define NM_TCPR_ZWP      0x10u /* tcp.analysis.zero_window_probe */
+#define NM_TCPR_DUPACK   0x20u /* tcp.analysis.duplicate_ack */
 
 /* Start tracking (the flow entry's memory may hold an old flow). */
 void nm_tcp_init(struct nm_tcp_track *t);
