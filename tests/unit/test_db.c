@@ -18,6 +18,13 @@
 #include "../../schema/summary.h"
 #include "check.h"
 
+/* A failed expectation with a message (no condition to show). */
+#define FAIL(msg)                                                  \
+    do {                                                           \
+        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, (msg)); \
+        CHECK(false);                                              \
+    } while (0)
+
 #ifndef NM_VERSION
 #define NM_VERSION "unknown"
 #endif
@@ -62,7 +69,7 @@ static sqlite3 *raw_open(const char *path)
 {
     sqlite3 *c = NULL;
     if (sqlite3_open(path, &c) != SQLITE_OK) {
-        CHECK(!"sqlite3_open");
+        FAIL("sqlite3_open");
         return c;
     }
     sqlite3_busy_timeout(c, 2000);
@@ -74,7 +81,7 @@ static void raw_exec(sqlite3 *c, const char *sql)
     char *err = NULL;
     if (sqlite3_exec(c, sql, NULL, NULL, &err) != SQLITE_OK) {
         fprintf(stderr, "raw_exec(%s): %s\n", sql, err ? err : "?");
-        CHECK(!"raw_exec");
+        FAIL("raw_exec");
     }
     sqlite3_free(err);
 }
@@ -86,7 +93,7 @@ static int64_t q_int(sqlite3 *c, const char *sql)
     int64_t v = -999;
     if (sqlite3_prepare_v2(c, sql, -1, &s, NULL) != SQLITE_OK) {
         fprintf(stderr, "q_int(%s): %s\n", sql, sqlite3_errmsg(c));
-        CHECK(!"q_int prepare");
+        FAIL("q_int prepare");
         return v;
     }
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
@@ -101,7 +108,7 @@ static double q_real(sqlite3 *c, const char *sql)
     double v = -999.0;
     if (sqlite3_prepare_v2(c, sql, -1, &s, NULL) != SQLITE_OK) {
         fprintf(stderr, "q_real(%s): %s\n", sql, sqlite3_errmsg(c));
-        CHECK(!"q_real prepare");
+        FAIL("q_real prepare");
         return v;
     }
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
@@ -120,7 +127,7 @@ static const char *q_text(sqlite3 *c, const char *sql)
     snprintf(o, sizeof out[0], "(none)");
     if (sqlite3_prepare_v2(c, sql, -1, &s, NULL) != SQLITE_OK) {
         fprintf(stderr, "q_text(%s): %s\n", sql, sqlite3_errmsg(c));
-        CHECK(!"q_text prepare");
+        FAIL("q_text prepare");
         return o;
     }
     if (sqlite3_step(s) == SQLITE_ROW) {
@@ -136,7 +143,7 @@ static struct nm_db *open_ok(const char *path, enum nm_db_mode mode)
     struct nm_db *db = NULL;
     if (nm_db_open(path, mode, &db, errbuf, sizeof errbuf) != 0) {
         fprintf(stderr, "open %s: %s\n", path, errbuf);
-        CHECK(!"nm_db_open");
+        FAIL("nm_db_open");
     }
     return db;
 }
@@ -796,8 +803,8 @@ static void test_aggregates(void)
             "  Packets:            5\n",
             "  Bytes:              460 on the wire, 400 captured\n",
             "  Average size:       92.00 bytes\n",
-            "  Capture time span:  28.500000 s (1970-01-12 13:46:43.100000 to "
-            "1970-01-12 13:47:11.600000 UTC)\n",
+            ("  Capture time span:  28.500000 s (1970-01-12 13:46:43.100000 to "
+             "1970-01-12 13:47:11.600000 UTC)\n"),
             "  Run time:           2.500000 s\n",
             "  Ethernet                5              460      92.00            -\n",
             "  TCP                     3              260      86.67            2\n",
@@ -979,7 +986,7 @@ static void measure_insert_rate(void)
             pk.ts_ns += 1000;
             pk.src_port = (uint16_t)(i * 7);
             if (nm_db_insert_packet(db, sid, &pk, (uint64_t)i + 1) != 0) {
-                CHECK(!"insert");
+                FAIL("insert");
                 break;
             }
         }

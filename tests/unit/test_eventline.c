@@ -16,6 +16,13 @@
 #include "../../schema/db.h"
 #include "check.h"
 
+/* A failed expectation with a message (no condition to show). */
+#define FAIL(msg)                                                  \
+    do {                                                           \
+        fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, (msg)); \
+        CHECK(false);                                              \
+    } while (0)
+
 #define TS1 1731416310112349000  /* 2024-11-12 12:58:30.112349 UTC */
 
 static uint64_t rng_state = 0x2545f4914f6cdd1du;
@@ -404,7 +411,7 @@ static void compare_view(sqlite3 *conn, const char *view, int64_t session,
             *nl = '\0';
             line_no++;
             if (sqlite3_step(s) != SQLITE_ROW) {
-                CHECK(!"view has fewer lines than the formatter");
+                FAIL("view has fewer lines than the formatter");
                 sqlite3_finalize(s);
                 return;
             }
@@ -453,7 +460,7 @@ static void test_view(void)
     for (size_t i = 0; i < N_RANDOM; i++) {
         random_packet(&pkts[i]);
         if (nm_db_insert_packet(db, sess_rand, &pkts[i], i) != 0) {
-            CHECK(!"insert failed");
+            FAIL("insert failed");
             fprintf(stderr, "%s\n", nm_db_errmsg(db));
             break;
         }
