@@ -286,9 +286,11 @@ FROM (
                            ELSE coalesce(p.ip_version, 0) END) = 6
                 THEN '[' || coalesce(p.dst_ip, '-') || ']:' ELSE coalesce(p.dst_ip, '-') || ':'
            END || p.dst_port AS dst_ep
+    -- CROSS JOIN keeps packets as the outer loop: one scan in id order, so
+    -- "ORDER BY packet_id, line_no" only sorts the lines within a packet
     FROM packets p
-    JOIN (SELECT 1 AS kind UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4) k
-      ON (CASE k.kind WHEN 1 THEN p.layers & 1     -- Ethernet
+    CROSS JOIN (SELECT 1 AS kind UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4) k
+    WHERE (CASE k.kind WHEN 1 THEN p.layers & 1     -- Ethernet
                       WHEN 2 THEN p.layers & 448   -- ARP, IPv4, IPv6
                       WHEN 3 THEN p.layers & 7680  -- TCP, UDP, ICMP, ICMPv6
                       ELSE p.layers & 8192         -- DNS
