@@ -179,6 +179,7 @@ static void test_create(void)
     CHECK_EQ_U(q_int(c, "PRAGMA user_version"), NM_SCHEMA_VERSION);
     CHECK_EQ_U(q_int(c, "PRAGMA application_id"), 0x4e4d4f4e);
     CHECK_EQ_S(q_text(c, "PRAGMA journal_mode"), "wal");
+    CHECK_EQ_U(q_int(c, "PRAGMA page_size"), 16384);
     static const char *const tables[] = { "sessions", "packets", "flows", "addresses",
                                           "proto_seconds", "seconds", "malformed", "log",
                                           "protocols", "layer_bits" };
@@ -342,6 +343,11 @@ static void test_open_errors(void)
     CHECK(nm_db_open(p, NM_DB_READ, &db, errbuf, sizeof errbuf) != 0);
     CHECK_MSG(errbuf, p, "unable to open database file");
     CHECK(access(p, F_OK) != 0);
+
+    /* a directory nobody can create files in, not even root */
+    p = "/proc/netmon-test.db";
+    CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
+    CHECK_MSG(errbuf, p, "unable to open database file");
 
     /* an unwritable directory (root ignores permissions: skipped then) */
     const char *ro = tpath("rodir");
