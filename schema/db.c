@@ -802,6 +802,8 @@ int nm_db_add_address(struct nm_db *db, int64_t session_id, const struct nm_addr
     size_t n;
     sqlite3_stmt *s;
 
+    /* rec->kind is a plain byte, so a default: catches values outside the
+     * enum (a -Wswitch check would not) */
     switch ((enum nm_addr_kind)rec->kind) {
     case NM_ADDR_IPV4:
         kind = "ipv4";

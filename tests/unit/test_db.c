@@ -964,6 +964,51 @@ static void test_disk_full(void)
     remove_db(p);
 }
 
+/* A second's rows go in all together or not at all. */
+static void test_second_atomic(void)
+{
+    const char *p = tpath("atomic.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    /* make the DNS row of proto_seconds fail, after the seconds row and the
+     * rows of the protocols before DNS went in */
+    CHECK(sqlite3_exec(nm_db_conn(db),
+                       "CREATE TRIGGER no_dns BEFORE INSERT ON proto_seconds "
+                       "WHEN NEW.proto = 'DNS' BEGIN SELECT RAISE(ABORT, 'no DNS today'); END",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    struct nm_second_rec ok_rec = { .second = 10, .packets = 1, .bytes = 60 };
+    ok_rec.proto_packets[NM_P_ETHERNET] = 1;
+    ok_rec.proto_bytes[NM_P_ETHERNET] = 60;
+    struct nm_second_rec bad = { .second = 11, .packets = 2, .bytes = 200 };
+    bad.proto_packets[NM_P_ETHERNET] = 2;
+    bad.proto_bytes[NM_P_ETHERNET] = 200;
+    bad.proto_packets[NM_P_DNS] = 1;
+    bad.proto_bytes[NM_P_DNS] = 100;
+
+    for (int in_txn = 0; in_txn < 2; in_txn++) {
+        if (in_txn)
+            CHECK(nm_db_begin(db) == 0);
+        CHECK(nm_db_add_second(db, sid, &bad) != 0);
+        CHECK_MSG(nm_db_errmsg(db), p, "no DNS today");
+        /* the caller's transaction goes on */
+        CHECK(nm_db_add_second(db, sid, &ok_rec) == 0);
+        if (in_txn)
+            CHECK(nm_db_commit(db) == 0);
+    }
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM seconds WHERE second = 11"), 0);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM proto_seconds WHERE second = 11"), 0);
+    CHECK_EQ_U(q_int(c, "SELECT packets FROM seconds WHERE second = 10"), 2);
+    CHECK_EQ_U(q_int(c, "SELECT packets FROM proto_seconds WHERE second = 10"), 2);
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
 /* ----------------------------------------------------- measurement -- */
 
 static double clock_s(clockid_t id)
@@ -1024,6 +1069,7 @@ int main(int argc, char **argv)
     test_read_only();
     test_locked();
     test_disk_full();
+    test_second_atomic();
     measure_insert_rate();
     rmdir(dir);
     return check_report(argv[0]);
