@@ -8,8 +8,16 @@
  *     entry to evict when the pool is full and the first to go idle;
  *   - the pending list, entries with an unanswered request, ordered by the
  *     request's time: its tail is the next timeout.
- * Both lists are walked from the tail only while entries are due, so expiry
- * costs O(1) per packet plus O(1) per entry expired.
+ * Both lists are walked from the tail only while entries are due, and only
+ * when packet time passes the earliest deadline (cached in next_*_due), so
+ * expiry costs two compares per packet plus O(1) per entry expired.
+ *
+ * The LRU list is kept lazily: an active entry moves to the head at most once
+ * per LRU_LAZY_NS of packet time, which spares two cache misses (its old
+ * neighbours) on most packets.  Idleness itself is exact: last_ns holds the
+ * real last activity, an entry found idle at the tail but active since is
+ * moved back to the head, and a lookup that finds an idle entry treats it as
+ * gone.  Eviction order is therefore least recently active to within 1 s.
  *
  * Per packet: one hash lookup in one table, a few compares, list moves.  No
  * allocation after nm_latency_new().
@@ -24,6 +32,7 @@
 #define NS_PER_S           INT64_C(1000000000)
 #define LAT_MAX_CAPACITY   (1u << 26)   /* keeps bucket and pool sizes far from overflow */
 #define NIL                UINT32_MAX
+#define LRU_LAZY_NS        INT64_C(1000000000)  /* see the top comment */
 
 #define IPPROTO_NUM_TCP    6
 #define IPPROTO_NUM_UDP    17
@@ -61,7 +70,8 @@ enum { LIST_LRU = 0, LIST_PEND = 1, LIST_COUNT = 2 };
 struct lat_entry {
     struct lat_key key;
     uint64_t flow_id;           /* of the latest packet (samples) / the request (timeouts) */
-    int64_t touch_ns;           /* packet time of the last activity (LRU order) */
+    int64_t touch_ns;           /* packet time of the last move to the LRU head */
+    int64_t last_ns;            /* packet time of the last activity */
     int64_t pend_ns;            /* time the pending request started the clock */
     uint32_t hnext;             /* hash chain, or free list */
     uint32_t prev[LIST_COUNT], next[LIST_COUNT];
@@ -123,6 +133,8 @@ struct nm_latency {
     struct lat_tcp *tcp;        /* [max_tcp], parallel to tab[NM_LAT_TABLE_TCP].e */
     struct nm_latency_counters ctr;
     int64_t now_ns;             /* largest packet time seen */
+    int64_t next_pend_due;      /* no pending request is due before this */
+    int64_t next_idle_due;      /* no entry goes idle before this (both conservative) */
     bool have_now;
 };
 
@@ -180,6 +192,43 @@ static bool past(int64_t now, int64_t start, int64_t span)
     if (now <= start)
         return false;
     return (uint64_t)now - (uint64_t)start > (uint64_t)span;
+}
+
+/* start + span, saturated. */
+static int64_t due_at(int64_t start, int64_t span)
+{
+    return start > INT64_MAX - span ? INT64_MAX : start + span;
+}
+
+/* Some entry falls due at `due`: expiry must look again then. */
+static void note_pend_due(struct nm_latency *l, int64_t due)
+{
+    if (due < l->next_pend_due)
+        l->next_pend_due = due;
+}
+
+static void note_idle_due(struct nm_latency *l, int64_t due)
+{
+    if (due < l->next_idle_due)
+        l->next_idle_due = due;
+}
+
+static void list_unlink(struct lat_table *t, uint32_t i, int which);
+
+/* Entry i's request is over (answered, timed out, or moot): off the pending
+ * list.  Timestamps going back can leave an earlier deadline behind the
+ * tail; when the tail goes, the new tail's deadline is noted, so expiry never
+ * depends on flush calls. */
+static void pend_stop(struct nm_latency *l, int tid, uint32_t i)
+{
+    struct lat_table *t = &l->tab[tid];
+    uint32_t before = t->e[i].prev[LIST_PEND];
+
+    if (!t->e[i].linked[LIST_PEND])
+        return;
+    if (t->list[LIST_PEND].tail == i && before != NIL)
+        note_pend_due(l, due_at(t->e[before].pend_ns, t->timeout_ns));
+    list_unlink(t, i, LIST_PEND);
 }
 
 /* ---------------------------------------------------------------- lists */
@@ -288,7 +337,7 @@ static void table_remove(struct nm_latency *l, int tid, uint32_t i)
     if (*pp == i)
         *pp = t->e[i].hnext;
     list_unlink(t, i, LIST_LRU);
-    list_unlink(t, i, LIST_PEND);
+    pend_stop(l, tid, i);
     t->e[i].hnext = t->free_head;
     t->free_head = i;
     t->used--;
@@ -322,23 +371,40 @@ static uint32_t table_insert(struct nm_latency *l, int tid, const struct lat_key
     l->ctr.in_use[tid] = t->used;
     if (t->used > l->ctr.peak[tid])
         l->ctr.peak[tid] = t->used;
-    e->touch_ns = l->now_ns;
+    e->touch_ns = e->last_ns = l->now_ns;
     list_push_head(t, i, LIST_LRU);
+    note_idle_due(l, due_at(l->now_ns, t->idle_ns));
     return i;
 }
 
+/* Activity on entry i: record it, move to the LRU head now and then. */
 static void touch(struct nm_latency *l, int tid, uint32_t i)
 {
     struct lat_table *t = &l->tab[tid];
+    struct lat_entry *e = &t->e[i];
 
-    t->e[i].touch_ns = l->now_ns;
-    list_push_head(t, i, LIST_LRU);
+    e->last_ns = l->now_ns;
+    if (past(l->now_ns, e->touch_ns, LRU_LAZY_NS - 1)) {
+        e->touch_ns = l->now_ns;
+        list_push_head(t, i, LIST_LRU);
+        note_idle_due(l, due_at(l->now_ns, t->idle_ns));
+    }
 }
 
-static void pend_start(struct lat_table *t, uint32_t i, int64_t start_ns)
+static void pend_start(struct nm_latency *l, int tid, uint32_t i, int64_t start_ns)
 {
+    struct lat_table *t = &l->tab[tid];
+
+    pend_stop(l, tid, i);
     t->e[i].pend_ns = start_ns;
     list_push_head(t, i, LIST_PEND);
+    note_pend_due(l, due_at(start_ns, t->timeout_ns));
+}
+
+/* Idle for longer than the table's idle time: as good as gone. */
+static bool idle(const struct nm_latency *l, int tid, uint32_t i)
+{
+    return past(l->now_ns, l->tab[tid].e[i].last_ns, l->tab[tid].idle_ns);
 }
 
 /* ---------------------------------------------------------------- records */
@@ -394,7 +460,7 @@ static void emit_timeout(struct nm_latency *l, const struct lat_entry *e, enum n
 
     memset(&to, 0, sizeof to);
     to.start_ns = start_ns;
-    to.ts_ns = start_ns > INT64_MAX - timeout_ns ? INT64_MAX : start_ns + timeout_ns;
+    to.ts_ns = due_at(start_ns, timeout_ns);
     to.flow_id = e->flow_id;
     to.kind = (uint8_t)kind;
     to.ip_version = e->key.ip_version;
@@ -426,7 +492,7 @@ static void timed_out(struct nm_latency *l, int tid, uint32_t i)
         if (x->flags & T_HAVE_SYN)
             emit_timeout(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, t->timeout_ns);
         x->flags |= T_HS_DONE | T_SYNACK_DONE;
-        list_unlink(t, i, LIST_PEND);
+        pend_stop(l, NM_LAT_TABLE_TCP, i);
         break;
     }
     case NM_LAT_TABLE_DNS:
@@ -441,39 +507,62 @@ static void timed_out(struct nm_latency *l, int tid, uint32_t i)
     case NM_LAT_TABLE_UDP:
         emit_timeout(l, e, NM_LAT_UDP_FIRST_RESPONSE, e->pend_ns, t->timeout_ns);
         e->state = U_DONE;
-        list_unlink(t, i, LIST_PEND);
+        pend_stop(l, NM_LAT_TABLE_UDP, i);
         break;
     case NM_LAT_TABLE_COUNT:
         break;
     }
 }
 
-static void expire_table(struct nm_latency *l, int tid, int64_t now)
+/* Report the requests of every table that are due at `now`. */
+static void expire_pending(struct nm_latency *l, int64_t now)
 {
-    struct lat_table *t = &l->tab[tid];
-
-    /* Each turn removes the tail from its list: at most cap turns. */
-    while (t->list[LIST_PEND].tail != NIL) {
-        uint32_t i = t->list[LIST_PEND].tail;
-        if (!past(now, t->e[i].pend_ns, t->timeout_ns))
-            break;
-        timed_out(l, tid, i);
-    }
-    while (t->list[LIST_LRU].tail != NIL) {
-        uint32_t i = t->list[LIST_LRU].tail;
-        if (!past(now, t->e[i].touch_ns, t->idle_ns))
-            break;
-        if (t->e[i].linked[LIST_PEND])
-            timed_out(l, tid, i);   /* idle >= timeout: its request is over too */
-        if (t->e[i].linked[LIST_LRU])
-            table_remove(l, tid, i); /* (DNS/ICMP: timed_out() removed it) */
+    l->next_pend_due = INT64_MAX;
+    for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++) {
+        struct lat_table *t = &l->tab[tid];
+        /* Each turn takes the tail off the pending list: at most cap turns. */
+        while (t->list[LIST_PEND].tail != NIL) {
+            uint32_t i = t->list[LIST_PEND].tail;
+            if (!past(now, t->e[i].pend_ns, t->timeout_ns)) {
+                note_pend_due(l, due_at(t->e[i].pend_ns, t->timeout_ns));
+                break;
+            }
+            timed_out(l, tid, i);
+        }
     }
 }
 
-static void expire_all(struct nm_latency *l, int64_t now)
+/*
+ * Forget the entries idle at `now`.  Runs only from nm_latency_packet(),
+ * never from flush: the LRU order it leaves (entries active since their
+ * last move go back to the head) then depends on the packets alone, and so
+ * do evictions.
+ */
+static void expire_idle(struct nm_latency *l, int64_t now)
 {
-    for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++)
-        expire_table(l, tid, now);
+    l->next_idle_due = INT64_MAX;
+    for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++) {
+        struct lat_table *t = &l->tab[tid];
+        /* Each turn removes the tail or moves it to the head with touch_ns =
+         * now, where the walk stops: at most cap turns. */
+        while (t->list[LIST_LRU].tail != NIL) {
+            uint32_t i = t->list[LIST_LRU].tail;
+            struct lat_entry *e = &t->e[i];
+            if (!past(now, e->touch_ns, t->idle_ns)) {
+                note_idle_due(l, due_at(e->touch_ns, t->idle_ns));
+                break;
+            }
+            if (!past(now, e->last_ns, t->idle_ns)) {
+                e->touch_ns = now;      /* active since its last move */
+                list_push_head(t, i, LIST_LRU);
+                continue;
+            }
+            if (e->linked[LIST_PEND])
+                timed_out(l, tid, i);   /* idle >= timeout: its request is over too */
+            if (e->linked[LIST_LRU])
+                table_remove(l, tid, i); /* (DNS/ICMP: timed_out() removed it) */
+        }
+    }
 }
 
 void nm_latency_flush(struct nm_latency *l, int64_t now_ns)
@@ -482,7 +571,7 @@ void nm_latency_flush(struct nm_latency *l, int64_t now_ns)
         l->now_ns = now_ns;
         l->have_now = true;
     }
-    expire_all(l, l->now_ns);
+    expire_pending(l, l->now_ns);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -545,10 +634,10 @@ static uint16_t timing_bit(int side)
 }
 
 /* The handshake is over (sampled, reset, or evidently completed). */
-static void tcp_hs_done(struct lat_table *t, struct lat_tcp *x, uint32_t i)
+static void tcp_hs_done(struct nm_latency *l, struct lat_tcp *x, uint32_t i)
 {
     x->flags |= T_HS_DONE | T_SYNACK_DONE;
-    list_unlink(t, i, LIST_PEND);
+    pend_stop(l, NM_LAT_TABLE_TCP, i);
 }
 
 static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm_packet *pkt,
@@ -566,7 +655,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
         /* A SYN whose seq differs from the first seq this side sent is a new
          * connection on the same ports (tshark starts a new stream too). */
         if ((x->flags & isn_bit(side)) && x->isn[side] != pkt->tcp_seq) {
-            list_unlink(t, i, LIST_PEND);
+            pend_stop(l, NM_LAT_TABLE_TCP, i);
             memset(x, 0, sizeof *x);
         }
         if (!(x->flags & (T_HAVE_SYN | T_HAVE_SYNACK | T_HS_DONE)))
@@ -581,7 +670,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
             x->flags |= T_REORDERED;
         x->syn_ns = ts;             /* most recent SYN */
         x->flags |= T_HAVE_SYN;
-        pend_start(t, i, ts);
+        pend_start(l, NM_LAT_TABLE_TCP, i, ts);
         return;
     }
     if (!(x->flags & isn_bit(side))) {
@@ -603,7 +692,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
         x->flags |= T_SYNACK_DONE | T_HAVE_SYNACK;
         x->synack_ns = ts;          /* most recent SYN/ACK */
         x->synack_seq = pkt->tcp_seq;
-        pend_start(t, i, ts);
+        pend_start(l, NM_LAT_TABLE_TCP, i, ts);
         return;
     }
     if ((x->flags & T_HS_DONE) || !(x->flags & (T_HAVE_SYN | T_HAVE_SYNACK))) {
@@ -615,7 +704,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
          * initial_rtt clock; any other reset just ends the handshake. */
         if (ack && !from_client && (x->flags & T_HAVE_SYN) && !(x->flags & T_HAVE_SYNACK))
             emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id);
-        tcp_hs_done(t, x, i);
+        tcp_hs_done(l, x, i);
         return;
     }
     if (!ack)
@@ -625,7 +714,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
     if (from_client && (x->flags & T_HAVE_SYNACK) && !(x->flags & T_REORDERED) &&
         seq_geq(pkt->tcp_ack, x->synack_seq + 1u))
         emit_sample(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, ts, flow_id);
-    tcp_hs_done(t, x, i);
+    tcp_hs_done(l, x, i);
 }
 
 /* data -> ACK with one timed segment per direction and Karn's rule. */
@@ -684,6 +773,12 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     side = key_pair(&k, pkt);
     b = key_bucket(t, &k);
     i = table_find(t, &k, b);
+    if (i != NIL && idle(l, NM_LAT_TABLE_TCP, i)) {
+        if (t->e[i].linked[LIST_PEND])
+            timed_out(l, NM_LAT_TABLE_TCP, i);
+        table_remove(l, NM_LAT_TABLE_TCP, i);   /* forgotten, not yet collected */
+        i = NIL;
+    }
     if (i == NIL) {
         i = table_insert(l, NM_LAT_TABLE_TCP, &k, b);
         memset(&l->tcp[i], 0, sizeof l->tcp[i]);
@@ -727,7 +822,7 @@ static void dns_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
             timed_out(l, NM_LAT_TABLE_DNS, i);  /* not yet collected: time went back */
         i = table_insert(l, NM_LAT_TABLE_DNS, &k, b);
         t->e[i].flow_id = flow_id;
-        pend_start(t, i, pkt->ts_ns);
+        pend_start(l, NM_LAT_TABLE_DNS, i, pkt->ts_ns);
         return;
     }
     if (i == NIL) {
@@ -762,7 +857,7 @@ static void icmp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint6
             i = table_insert(l, NM_LAT_TABLE_ICMP, &k, b);
         t->e[i].flow_id = flow_id;
         touch(l, NM_LAT_TABLE_ICMP, i);
-        pend_start(t, i, pkt->ts_ns);   /* most recent request, as tshark */
+        pend_start(l, NM_LAT_TABLE_ICMP, i, pkt->ts_ns);   /* most recent request, as tshark */
         return;
     }
     if (i == NIL) {
@@ -803,6 +898,12 @@ static void udp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     side = key_pair(&k, pkt);
     b = key_bucket(t, &k);
     i = table_find(t, &k, b);
+    if (i != NIL && idle(l, NM_LAT_TABLE_UDP, i)) {
+        if (t->e[i].linked[LIST_PEND])
+            timed_out(l, NM_LAT_TABLE_UDP, i);
+        table_remove(l, NM_LAT_TABLE_UDP, i);   /* forgotten, not yet collected */
+        i = NIL;
+    }
     if (i == NIL) {
         i = table_insert(l, NM_LAT_TABLE_UDP, &k, b);
         e = &t->e[i];
@@ -816,7 +917,7 @@ static void udp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         }
         e->client_b = (uint8_t)side;
         e->state = U_PENDING;
-        pend_start(t, i, pkt->ts_ns);
+        pend_start(l, NM_LAT_TABLE_UDP, i, pkt->ts_ns);
         return;
     }
     e = &t->e[i];
@@ -829,7 +930,7 @@ static void udp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     }
     emit_sample(l, e, NM_LAT_UDP_FIRST_RESPONSE, e->pend_ns, pkt->ts_ns, flow_id);
     e->state = U_DONE;
-    list_unlink(t, i, LIST_PEND);
+    pend_stop(l, NM_LAT_TABLE_UDP, i);
 }
 
 /* ---------------------------------------------------------------- entry */
@@ -863,7 +964,10 @@ void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         l->now_ns = pkt->ts_ns;
         l->have_now = true;
     }
-    expire_all(l, l->now_ns);
+    if (l->now_ns > l->next_pend_due)
+        expire_pending(l, l->now_ns);
+    if (l->now_ns > l->next_idle_due)
+        expire_idle(l, l->now_ns);
 
     if (pkt->ip_version != 4 && pkt->ip_version != 6)
         return;
@@ -925,6 +1029,7 @@ struct nm_latency *nm_latency_new(const struct nm_latency_config *cfg,
         return NULL;
     if (sink != NULL)
         l->sink = *sink;
+    l->next_pend_due = l->next_idle_due = INT64_MAX;
     for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++) {
         if (!table_init(&l->tab[tid], caps[tid], cfg->hash_seed,
                         HASH_DOMAIN_BASE + (uint64_t)tid, tmo[tid], idle[tid])) {

@@ -99,7 +99,8 @@
  * timeout callback and counted; a response after that gives no sample.  An
  * answer at exactly start + timeout still counts.  Expiry runs before each
  * packet and in nm_latency_flush(), so when a timeout is reported may depend
- * on flush calls, but whether it happens never does.
+ * on flush calls, but whether it happens never does (nor any sample or
+ * eviction: the unit tests check it).
  *   tcp handshake  75 s after the most recent SYN or SYN/ACK: 4.4BSD's
  *                  connection-establishment timer, and longer than the
  *                  largest gap between Linux's SYN retransmissions (32 s
@@ -244,9 +245,10 @@ void nm_latency_free(struct nm_latency *l);
  */
 void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id);
 
-/* Report the timeouts due at packet time `now_ns` and forget idle entries.
- * Pending requests younger than their timeout stay pending: at the end of a
- * capture call it with the last packet's time, not with a far future. */
+/* Report the timeouts due at packet time `now_ns` (call it about once a
+ * second in a live capture, and at the end).  Pending requests younger than
+ * their timeout stay pending: at the end of a capture pass the last packet's
+ * time, not a far future.  Idle entries are forgotten as packets arrive. */
 void nm_latency_flush(struct nm_latency *l, int64_t now_ns);
 
 const struct nm_latency_counters *nm_latency_counters(const struct nm_latency *l);

@@ -13,9 +13,10 @@
  * in "read_error" (the packets before it are used); a file that cannot be
  * opened gives exit status 1.
  *
- * -b N: decode the whole file once into memory, then feed it N times to a
- * fresh matcher (timestamps shifted so each pass follows the previous one)
- * and print the time per packet, next to the time nm_decode() takes.
+ * -b N: decode the whole file into memory, then feed it to a fresh matcher
+ * once untimed (page faults) and N times timed, each pass as new traffic
+ * (addresses changed, timestamps shifted after the previous pass), and print
+ * the time per packet next to the time nm_decode() takes.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -295,14 +296,28 @@ static int bench_file(const char *path, long reps)
             fprintf(stderr, "%s: cannot allocate the latency tables\n", path);
             return 1;
         }
-        t0 = now_s();
-        for (long r = 0; r < reps; r++) {
-            for (size_t i = 0; i < n; i++) {
-                nm_latency_packet(l, &pk[i], 0);
-                pk[i].ts_ns += span;     /* next pass follows this one */
-            }
+        /* One untimed pass first: it faults in the tables' pages, which a
+         * long-running capture pays once. */
+        for (size_t i = 0; i < n; i++) {
+            nm_latency_packet(l, &pk[i], 0);
+            pk[i].ts_ns += span;
         }
-        t_lat = now_s() - t0;
+        nsamples = 0;
+        t_lat = 0;
+        for (long r = 0; r < reps; r++) {
+            /* Each pass is new traffic: the addresses' last bytes (unused
+             * by IPv4) change, and it starts after the previous one. */
+            for (size_t i = 0; i < n; i++) {
+                pk[i].src_ip.b[14] = pk[i].dst_ip.b[14] = (uint8_t)((r + 1) >> 8);
+                pk[i].src_ip.b[15] = pk[i].dst_ip.b[15] = (uint8_t)(r + 1);
+            }
+            t0 = now_s();
+            for (size_t i = 0; i < n; i++)
+                nm_latency_packet(l, &pk[i], 0);
+            t_lat += now_s() - t0;
+            for (size_t i = 0; i < n; i++)
+                pk[i].ts_ns += span;
+        }
         nm_latency_free(l);
     }
     printf("{\"file\": ");

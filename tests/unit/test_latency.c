@@ -24,6 +24,7 @@
 #define IP(a, b, c, d) (((uint32_t)(a) << 24) | ((uint32_t)(b) << 16) | ((uint32_t)(c) << 8) | (d))
 #define CLI IP(10, 0, 0, 1)
 #define SRV IP(10, 0, 0, 2)
+#define NTP IP(10, 0, 0, 123)
 
 #define MAX_REC 4096
 
@@ -261,7 +262,19 @@ static void test_handshake_and_data(void)
     nm_latency_flush(l, T0 + SEC(1000));
     CHECK_EQ_U(R.nt, 0);
     CHECK_EQ_U(nm_latency_counters(l)->samples[NM_LAT_TCP_HANDSHAKE], 1);
-    CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 0); /* idle: forgotten */
+    /* idle: forgotten when the next packet comes (not by flush) */
+    CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 1);
+    feed(l, udp(T0 + SEC(1000), CLI, 40000, NTP, 123));
+    CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 0);
+    nm_latency_free(l);
+
+    /* exactly 300 s idle is not idle yet; 1 ns more is */
+    l = make(NULL);
+    feed(l, c2s(T0, PSHACK, 1, 1, 10));
+    feed(l, udp(T0 + SEC(300), CLI, 40000, NTP, 123));
+    CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 1);
+    feed(l, udp(T0 + SEC(300) + 1, CLI, 40000, NTP, 123));
+    CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 0);
     nm_latency_free(l);
 }
 
@@ -718,8 +731,6 @@ static void test_icmp_echo(void)
 
 /* ------------------------------------------------------------------ UDP */
 
-#define NTP IP(10, 0, 0, 123)
-
 static void test_udp_first_response(void)
 {
     struct nm_latency *l = make(NULL);
@@ -765,6 +776,27 @@ static void test_udp_first_response(void)
 }
 
 /* ------------------------------------------------------------------ misc */
+
+static void test_eviction_order(void)
+{
+    struct nm_latency_config cfg;
+    struct nm_latency *l;
+
+    nm_latency_config_default(&cfg);
+    cfg.max_udp = 2;
+    l = make(&cfg);
+    feed(l, udp(T0, CLI, 50001, NTP, 123));                 /* A */
+    feed(l, udp(T0 + MS(100), CLI, 50002, NTP, 123));       /* B */
+    feed(l, udp(T0 + SEC(2), NTP, 123, CLI, 50001));        /* A answered: active */
+    feed(l, udp(T0 + SEC(3), CLI, 50003, NTP, 123));        /* C evicts B, not A */
+    feed(l, udp(T0 + SEC(3) + MS(5), NTP, 123, CLI, 50002)); /* B is gone */
+    feed(l, udp(T0 + SEC(3) + MS(6), NTP, 123, CLI, 50003));
+    CHECK_EQ_U(nm_latency_counters(l)->evictions[NM_LAT_TABLE_UDP], 2);
+    CHECK_EQ_U(nkind(NM_LAT_UDP_FIRST_RESPONSE), 2);
+    CHECK_EQ_U(val(NM_LAT_UDP_FIRST_RESPONSE, 0), SEC(2));
+    CHECK_EQ_U(val(NM_LAT_UDP_FIRST_RESPONSE, 1), MS(6));
+    nm_latency_free(l);
+}
 
 static void test_time_backwards(void)
 {
@@ -991,6 +1023,7 @@ int main(int argc, char **argv)
     test_dns_table_full();
     test_icmp_echo();
     test_udp_first_response();
+    test_eviction_order();
     test_time_backwards();
     test_malformed_ignored();
     test_config();
