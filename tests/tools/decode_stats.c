@@ -307,6 +307,50 @@ static double time_decode(const struct frame_buf *fb, int linktype, int passes)
     return fb->n ? ns / ((double)fb->n * passes) : 0.0;
 }
 
+static void print_report(const char *path, int linktype, const struct stats *st,
+                         const char *read_error, bool list, double ns_per_packet)
+{
+    printf("{\n \"file\": ");
+    print_json_string(path);
+    printf(",\n \"linktype\": %d,\n \"packets\": %" PRIu64 ",\n \"bytes\": %" PRIu64
+           ",\n \"captured_bytes\": %" PRIu64 ",\n \"layers\": {",
+           linktype, st->packets, st->wire_bytes, st->cap_bytes);
+    for (size_t i = 0; i < N_LAYERS; i++)
+        printf("%s\n  \"%s\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
+               ", \"captured_bytes\": %" PRIu64 "}",
+               i ? "," : "", layer_names[i].name, st->layer_pkts[i], st->layer_bytes[i],
+               st->layer_cap[i]);
+    printf("\n },\n \"flags\": {");
+    for (size_t i = 0; i < N_FLAGS; i++)
+        printf("%s\"%s\": %" PRIu64, i ? ", " : "", flag_names[i].name, st->flag_pkts[i]);
+    printf("},\n \"distinct_ip_addresses\": %" PRIu32 ",\n \"distinct_mac_addresses\": %" PRIu32,
+           st->ips.count, st->macs.count);
+    if (st->ips.overflow || st->macs.overflow)
+        printf(",\n \"address_set_overflow\": true");
+    printf(",\n \"malformed_frames\": %" PRIu64 ",\n \"malformed\": {",
+           st->packets - st->malformed[NM_MAL_NONE]);
+    const char *sep = "";
+    for (int r = 1; r < NM_MAL_COUNT; r++) {
+        if (st->malformed[r] == 0)
+            continue;
+        printf("%s\"%s\": %" PRIu64, sep, nm_malformed_name((enum nm_malformed)r),
+               st->malformed[r]);
+        sep = ", ";
+    }
+    printf("},\n \"pcap_error\": ");
+    if (read_error[0] != '\0')
+        print_json_string(read_error);
+    else
+        printf("null");
+    if (list) {
+        print_set_list(&st->ips, "ip_addresses");
+        print_set_list(&st->macs, "mac_addresses");
+    }
+    if (ns_per_packet >= 0)
+        printf(",\n \"decode_ns_per_packet\": %.1f", ns_per_packet);
+    printf("\n}\n");
+}
+
 int main(int argc, char **argv)
 {
     char errbuf[PCAP_ERRBUF_SIZE] = "";
@@ -376,49 +420,10 @@ int main(int argc, char **argv)
     if (verbose) {
         if (read_error[0] != '\0')
             fprintf(stderr, "decode_stats: %s: %s\n", path, read_error);
-        pcap_close(p);
-        return 0;
+    } else {
+        print_report(path, linktype, &st, read_error, list,
+                     passes > 0 ? time_decode(&fb, linktype, passes) : -1.0);
     }
-
-    printf("{\n \"file\": ");
-    print_json_string(path);
-    printf(",\n \"linktype\": %d,\n \"packets\": %" PRIu64 ",\n \"bytes\": %" PRIu64
-           ",\n \"captured_bytes\": %" PRIu64 ",\n \"layers\": {",
-           linktype, st.packets, st.wire_bytes, st.cap_bytes);
-    for (size_t i = 0; i < N_LAYERS; i++)
-        printf("%s\n  \"%s\": {\"packets\": %" PRIu64 ", \"bytes\": %" PRIu64
-               ", \"captured_bytes\": %" PRIu64 "}",
-               i ? "," : "", layer_names[i].name, st.layer_pkts[i], st.layer_bytes[i],
-               st.layer_cap[i]);
-    printf("\n },\n \"flags\": {");
-    for (size_t i = 0; i < N_FLAGS; i++)
-        printf("%s\"%s\": %" PRIu64, i ? ", " : "", flag_names[i].name, st.flag_pkts[i]);
-    printf("},\n \"distinct_ip_addresses\": %" PRIu32 ",\n \"distinct_mac_addresses\": %" PRIu32,
-           st.ips.count, st.macs.count);
-    if (st.ips.overflow || st.macs.overflow)
-        printf(",\n \"address_set_overflow\": true");
-    printf(",\n \"malformed_frames\": %" PRIu64 ",\n \"malformed\": {",
-           st.packets - st.malformed[NM_MAL_NONE]);
-    const char *sep = "";
-    for (int r = 1; r < NM_MAL_COUNT; r++) {
-        if (st.malformed[r] == 0)
-            continue;
-        printf("%s\"%s\": %" PRIu64, sep, nm_malformed_name((enum nm_malformed)r),
-               st.malformed[r]);
-        sep = ", ";
-    }
-    printf("},\n \"pcap_error\": ");
-    if (read_error[0] != '\0')
-        print_json_string(read_error);
-    else
-        printf("null");
-    if (list) {
-        print_set_list(&st.ips, "ip_addresses");
-        print_set_list(&st.macs, "mac_addresses");
-    }
-    if (passes > 0)
-        printf(",\n \"decode_ns_per_packet\": %.1f", time_decode(&fb, linktype, passes));
-    printf("\n}\n");
     pcap_close(p);
     free(fb.data);
     free(fb.caplen);
