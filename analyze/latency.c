@@ -453,14 +453,16 @@ static void emit_sample(struct nm_latency *l, const struct lat_entry *e, enum nm
         l->sink.sample(l->sink.ctx, &s);
 }
 
+/* `start_ns`: the request; `due_ns`: when the wait ended (the latest
+ * restart of the clock + timeout). */
 static void emit_timeout(struct nm_latency *l, const struct lat_entry *e, enum nm_latency_kind kind,
-                         int64_t start_ns, int64_t timeout_ns)
+                         int64_t start_ns, int64_t due_ns)
 {
     struct nm_latency_timeout to;
 
     memset(&to, 0, sizeof to);
     to.start_ns = start_ns;
-    to.ts_ns = due_at(start_ns, timeout_ns);
+    to.ts_ns = due_ns;
     to.flow_id = e->flow_id;
     to.kind = (uint8_t)kind;
     to.ip_version = e->key.ip_version;
@@ -480,32 +482,32 @@ static void timed_out(struct nm_latency *l, int tid, uint32_t i)
 {
     struct lat_table *t = &l->tab[tid];
     struct lat_entry *e = &t->e[i];
+    int64_t due = due_at(e->pend_ns, t->timeout_ns);
 
     switch ((enum nm_latency_table)tid) {
     case NM_LAT_TABLE_TCP: {
         struct lat_tcp *x = &l->tcp[i];
-        if (x->flags & T_HAVE_SYNACK) {
-            emit_timeout(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, t->timeout_ns);
-        } else {
-            emit_timeout(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, t->timeout_ns);
-        }
+        if (x->flags & T_HAVE_SYNACK)
+            emit_timeout(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, due);
+        else
+            emit_timeout(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, due);
         if (x->flags & T_HAVE_SYN)
-            emit_timeout(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, t->timeout_ns);
+            emit_timeout(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, due);
         x->flags |= T_HS_DONE | T_SYNACK_DONE;
         pend_stop(l, NM_LAT_TABLE_TCP, i);
         break;
     }
     case NM_LAT_TABLE_DNS:
-        emit_timeout(l, e, NM_LAT_DNS, e->pend_ns, t->timeout_ns);
+        emit_timeout(l, e, NM_LAT_DNS, e->pend_ns, due);
         table_remove(l, NM_LAT_TABLE_DNS, i);
         break;
     case NM_LAT_TABLE_ICMP:
         emit_timeout(l, e, e->key.ip_version == 6 ? NM_LAT_ICMPV6_ECHO : NM_LAT_ICMP_ECHO,
-                     e->pend_ns, t->timeout_ns);
+                     e->pend_ns, due);
         table_remove(l, NM_LAT_TABLE_ICMP, i);
         break;
     case NM_LAT_TABLE_UDP:
-        emit_timeout(l, e, NM_LAT_UDP_FIRST_RESPONSE, e->pend_ns, t->timeout_ns);
+        emit_timeout(l, e, NM_LAT_UDP_FIRST_RESPONSE, e->pend_ns, due);
         e->state = U_DONE;
         pend_stop(l, NM_LAT_TABLE_UDP, i);
         break;
@@ -651,6 +653,9 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
     int64_t ts = pkt->ts_ns;
     bool from_client;
 
+    /* Due but not collected yet (timestamps went back): a timeout first. */
+    if (e->linked[LIST_PEND] && past(ts, e->pend_ns, t->timeout_ns))
+        timed_out(l, NM_LAT_TABLE_TCP, i);
     if (syn && !ack) {
         /* A SYN whose seq differs from the first seq this side sent is a new
          * connection on the same ports (tshark starts a new stream too). */

@@ -177,7 +177,8 @@ struct nm_latency_sample {
 
 /* One request that was never answered in time (count it once). */
 struct nm_latency_timeout {
-    int64_t ts_ns;                  /* when it expired: start + timeout */
+    int64_t ts_ns;                  /* when the wait ended: latest restart + timeout
+                                       (TCP: most recent SYN or SYN/ACK) */
     int64_t start_ns;               /* the request that was not answered */
     uint64_t flow_id;               /* flow id passed with the request */
     uint8_t kind;                   /* enum nm_latency_kind */
