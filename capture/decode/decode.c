@@ -133,17 +133,39 @@ enum nm_malformed nm_dec_ipproto(struct nm_packet *pkt, uint8_t proto, struct nm
     }
 }
 
+/* Bytes of struct nm_packet cleared per frame: everything before the DNS
+ * name buffer, which is only cleared to the empty string (it is 256 of the
+ * struct's ~420 bytes, and nothing reads past its NUL). */
+#define RESET_LEN   offsetof(struct nm_packet, dns_qname)
+#define RESET_CHUNK 64u
+
+_Static_assert(offsetof(struct nm_packet, ts_ns) == 0, "reset_packet keeps ts_ns first");
+_Static_assert(RESET_LEN <= 4 * RESET_CHUNK, "reset_packet clears at most 4 chunks");
+
+static inline size_t chunk_len(size_t from)
+{
+    return RESET_LEN - from < RESET_CHUNK ? RESET_LEN - from : RESET_CHUNK;
+}
+
 /*
- * Resets every field but ts_ns.  The DNS name buffer (256 of the struct's
- * ~440 bytes) is only cleared to the empty string: clearing all of it per
- * packet would cost more than decoding a typical frame, and nothing reads
- * past its NUL.
+ * Resets every field but ts_ns.  The clearing is split into memsets of at
+ * most 64 bytes: compilers turn those into a few vector stores, while one
+ * 160-byte memset became `rep stosq`, whose start-up cost was a third of
+ * the whole decode time of a TCP frame.  The sizes are constants, so the
+ * conditions fold away.
  */
 static void reset_packet(struct nm_packet *pkt, uint32_t cap_len, uint32_t wire_len)
 {
+    unsigned char *p = (unsigned char *)pkt;
     int64_t ts = pkt->ts_ns;
 
-    memset(pkt, 0, offsetof(struct nm_packet, dns_qname));
+    memset(p, 0, chunk_len(0));
+    if (RESET_LEN > RESET_CHUNK)
+        memset(p + RESET_CHUNK, 0, chunk_len(RESET_CHUNK));
+    if (RESET_LEN > 2 * RESET_CHUNK)
+        memset(p + 2 * RESET_CHUNK, 0, chunk_len(2 * RESET_CHUNK));
+    if (RESET_LEN > 3 * RESET_CHUNK)
+        memset(p + 3 * RESET_CHUNK, 0, chunk_len(3 * RESET_CHUNK));
     pkt->dns_qname[0] = '\0';
     pkt->ts_ns = ts;
     pkt->cap_len = cap_len;

@@ -38,8 +38,9 @@ enum nm_malformed nm_dec_ipv4(struct nm_packet *pkt, struct nm_cursor *c)
 {
     struct nm_cursor payload;
     uint32_t hlen, total;
-    uint16_t frag;
+    uint16_t frag, offset;
     uint8_t vhl, proto;
+    bool mf;
 
     pkt->layers |= NM_L_IPV4;
     if (!nm_cur_has(c, 1))
@@ -68,9 +69,13 @@ enum nm_malformed nm_dec_ipv4(struct nm_packet *pkt, struct nm_cursor *c)
     nm_cur_skip(c, 2);                          /* header checksum */
     nm_cur_copy(c, pkt->src_ip.b, 4);
     nm_cur_copy(c, pkt->dst_ip.b, 4);
-    pkt->frag_offset = (uint16_t)((frag & IPV4_OFFSET_MASK) * IPV4_OFFSET_UNIT);
-    pkt->more_frags = (frag & IPV4_MF) != 0;
-    if (pkt->more_frags || pkt->frag_offset != 0)
+    /* Tested from locals: reading the two fields back as one word right
+     * after storing them stalls store forwarding. */
+    offset = (uint16_t)((frag & IPV4_OFFSET_MASK) * IPV4_OFFSET_UNIT);
+    mf = (frag & IPV4_MF) != 0;
+    pkt->frag_offset = offset;
+    pkt->more_frags = mf;
+    if (mf || offset != 0)
         pkt->layers |= NM_L_FRAG;
 
     if (total > c->reported)
@@ -80,5 +85,5 @@ enum nm_malformed nm_dec_ipv4(struct nm_packet *pkt, struct nm_cursor *c)
     if (total == hlen)
         return NM_MAL_NONE;
     payload = nm_cur_sub(c, total - hlen);
-    return nm_dec_ipproto(pkt, proto, &payload, pkt->frag_offset == 0);
+    return nm_dec_ipproto(pkt, proto, &payload, offset == 0);
 }
