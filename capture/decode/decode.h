@@ -140,7 +140,8 @@ struct nm_packet {
     uint16_t ethertype;     /* after all tags (or SLL protocol); 0 if none */
 
     /* network */
-    uint8_t ip_version;     /* 0, 4 or 6 (outer header) */
+    uint8_t ip_version;     /* 0, 4 or 6 (outer header); set with src_ip/dst_ip, so 0
+                               when the header broke before its addresses */
     uint8_t ip_proto;       /* transport protocol (after IPv6 ext headers) */
     uint8_t ttl;            /* TTL or hop limit */
     struct nm_ip src_ip, dst_ip;
@@ -166,7 +167,8 @@ struct nm_packet {
     uint16_t dns_flags;               /* raw flags word: QR, opcode, AA, TC, RD, RA, rcode */
     uint16_t dns_qdcount, dns_ancount, dns_nscount, dns_arcount;
     uint16_t dns_qtype;               /* of the first question, 0 if none */
-    char dns_qname[NM_DNS_NAME_MAX + 1]; /* first question, presentation form, NUL-terminated */
+    char dns_qname[NM_DNS_NAME_MAX + 1]; /* first question, presentation form, NUL-terminated;
+                                            bytes after the NUL are not reset */
 };
 
 #define NM_DNS_QR(flags)     (((flags) >> 15) & 1u)
@@ -175,8 +177,9 @@ struct nm_packet {
 
 /*
  * Decode one frame of link type `linktype` from data[0..cap_len).
- * Fills *out entirely (all fields reset first); ts_ns must be set by the
- * caller afterwards (or before: it is preserved).  Never reads outside
+ * Fills *out entirely (all fields reset first; dns_qname to "", in dig's
+ * text form without the final dot, "." for the root); ts_ns must be set by
+ * the caller afterwards (or before: it is preserved).  Never reads outside
  * data[0..cap_len).  Returns out->malformed (NM_MAL_NONE when the frame is
  * well formed).  An unsupported link type gives NM_MAL_LINK_UNSUPPORTED.
  */
