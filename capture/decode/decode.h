@@ -179,9 +179,9 @@ struct nm_packet {
  * Decode one frame of link type `linktype` from data[0..cap_len).
  * Fills *out entirely (all fields reset first, dns_qname to ""); ts_ns must
  * be set by the caller afterwards (or before: it is preserved).  A DNS name
- * is in dig's text form without the final dot ("." for the root).  Never reads outside
- * data[0..cap_len).  Returns out->malformed (NM_MAL_NONE when the frame is
- * well formed).  An unsupported link type gives NM_MAL_LINK_UNSUPPORTED.
+ * is in dig's text form without the final dot ("." for the root).  Never
+ * reads outside data[0..cap_len).  Returns out->malformed (NM_MAL_NONE when
+ * the frame is well formed).  An unsupported link type gives NM_MAL_LINK_UNSUPPORTED.
  */
 enum nm_malformed nm_decode(int linktype, const uint8_t *data, uint32_t cap_len,
                             uint32_t wire_len, struct nm_packet *out);
