@@ -33,6 +33,10 @@
  *            connection.  No sample if a SYN arrives after the SYN/ACK
  *            (capture reordering: the order seen says nothing about time).
  *
+ * A SYN with another ISN on the same addresses and ports starts a new
+ * connection (tshark starts a new stream too); a SYN from the server side
+ * (simultaneous open) is not timed.
+ *
  * tcp_handshake    SYN -> ACK, the same quantity as tshark's
  *     tcp.analysis.initial_rtt.
  *     Start: the most recent SYN from the client.
@@ -62,7 +66,7 @@
  *     Matched by transport (UDP or TCP), client address and port, server
  *     address and port, and transaction id.
  *     Start: the first query with that key.  The same key again while that
- *            query is pending (answered neither nor timed out) is a
+ *            query is pending (neither answered nor timed out) is a
  *            retransmission and does not restart the clock, as tshark's
  *            dns.retransmission_timer (5 s) decides; after the answer or the
  *            timeout it is a new transaction (ids reused).
@@ -109,9 +113,10 @@
  *                  for tcp_syn_synack and one for tcp_handshake; with SYN/ACK
  *                  but without the ACK: tcp_synack_ack and tcp_handshake.
  *                  A retransmitted SYN is not another timeout.  A reset, or
- *                  evidence that the missing packet was sent (the server's
- *                  ACK or data: the SYN/ACK went by outside the capture)
- *                  ends the wait without a timeout.
+ *                  any packet with ACK set and SYN clear (from the client
+ *                  without SYN/ACK seen: the SYN/ACK went by outside the
+ *                  capture; from the server: the ACK did) ends the wait
+ *                  without a timeout.
  *   dns            5 s: the per-try timeout of glibc's stub resolver and of
  *                  dig; an answer later than that is no longer awaited.
  *   icmp echo      10 s: iputils ping's default wait for a reply (-W).
@@ -121,14 +126,21 @@
  * flow engine) / udp_idle_ns (60 s) without packets.
  *
  * Every table has a fixed capacity.  Inserting into a full table evicts its
- * least recently active entry (counted per table in evictions[]); an evicted
+ * least recently active entry, to within 1 s of packet time (counted per
+ * table in evictions[]); an evicted
  * request gives neither a sample nor a timeout.  So a flood of SYNs never
  * answered, of queries or of echo requests costs evictions, not memory.
  * A stopping packet whose timestamp is earlier than the starting one (time
  * going backwards in the capture) gives no sample (counted in
  * negative_dropped).  Tables are hashed with a seeded hash (hash_seed).
  * Only the outermost IP/transport header of a frame is used: tunnelled
- * packets and headers quoted in ICMP errors are never matched.
+ * packets and headers quoted in ICMP errors are never matched, nor are
+ * later IP fragments (no ports), so a fragmented answer stops the clock at
+ * its first fragment.  Frames the decoder marks malformed at or below the
+ * transport header are ignored, tcp.truncated included (the decoder does not
+ * say whether the fixed header or only options were cut); a DNS message
+ * marked dns.truncated is ignored (its header may be incomplete), other DNS
+ * damage (names) is after the header and harmless here.
  */
 #ifndef NM_LATENCY_H
 #define NM_LATENCY_H
