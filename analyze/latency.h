@@ -127,9 +127,9 @@
  *
  * Every table has a fixed capacity.  Inserting into a full table evicts its
  * least recently active entry, to within 1 s of packet time (counted per
- * table in evictions[]); an evicted
- * request gives neither a sample nor a timeout.  So a flood of SYNs never
- * answered, of queries or of echo requests costs evictions, not memory.
+ * table in evictions[]); an evicted request gives neither a sample nor a
+ * timeout.  So a flood of SYNs never answered, of queries or of echo
+ * requests costs evictions, not memory.
  * A stopping packet whose timestamp is earlier than the starting one (time
  * going backwards in the capture) gives no sample (counted in
  * negative_dropped).  Tables are hashed with a seeded hash (hash_seed).
