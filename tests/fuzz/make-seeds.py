@@ -12,7 +12,10 @@ frame, at most MAX_FRAME bytes of it.  At most
 MAX_PER_CAPTURE (default 6) frames per capture, so the corpus stays a few
 hundred small files.  File names are content hashes: reruns do not duplicate.
 Hand-built frames come from the unit test (NM_DECODE_SEED_DIR, see
-tests/unit/test_decode.c).  Python 3 standard library only.
+tests/unit/test_decode.c); inputs a fuzzing run found are added only when
+they bring new coverage:
+    build-fuzz/fuzz_decode -merge=1 tests/fuzz/corpus/decode FUZZ_WORK_DIR
+Python 3 standard library only.
 """
 import hashlib
 import os
