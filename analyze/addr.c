@@ -1,13 +1,32 @@
 /*
  * addr.c - the bounded address-delta cache (see addr.h).
  *
- * Layout: one preallocated array of entries, a chained hash (bucket heads and
- * chain links are entry indexes + 1, so calloc'ed zero means "empty" and
- * untouched pages cost no memory), and one LRU list through the entries.
- * An entry with a pending delta is "dirty".  Only touching an entry makes it
- * dirty and touching moves it to the LRU head, so the dirty entries are
- * always a prefix of the LRU list: a flush walks that prefix and stops at the
- * first clean entry, costing O(dirty), not O(capacity).
+ * Layout: one preallocated array of 64-byte entries (one cache line each),
+ * a chained hash (bucket heads and chain links are entry indexes + 1, so
+ * zeroed memory means "empty" and untouched pages cost no memory), and one
+ * LRU list through the entries.  The bucket array is allocated for the full
+ * capacity, but only as many buckets are used as the entries need (load
+ * <= 1/2, doubling by splitting each chain in place): a capture with 7,000
+ * addresses works in 64 KiB of buckets that stay in cache instead of
+ * hitting a 2 MiB array at random.
+ *
+ * LRU at generation granularity: moving an entry to the list head on every
+ * touch costs three random cache lines (its neighbours and the old head)
+ * four times per packet.  Instead time is cut into generations of
+ * capacity / ADDR_GENS_PER_CACHE lookups (at least 1), and an entry moves to
+ * the head only on its first touch in a generation.  The list stays exactly
+ * ordered by the generation of the last touch, so the tail is always an
+ * entry from the oldest generation; hot addresses (gateways, resolvers) move
+ * once per generation.
+ *
+ * An entry with a pending delta is "dirty".  A flush starts a new
+ * generation, so every entry touched since then was moved to the head when
+ * first touched: the dirty entries are exactly a prefix of the list, and a
+ * flush walks that prefix, costing O(dirty), not O(capacity).
+ *
+ * Delta counters are 32-bit to keep an entry in one cache line; an entry
+ * whose counter would overflow is emitted first (a delta may be emitted at
+ * any time), so nothing is lost even if flushes stop.
  */
 #include "addr.h"
 
@@ -17,30 +36,44 @@
 #include "hash.h"
 
 #define NIL UINT32_MAX
-#define ADDR_KEY_WORDS 3
 #define ADDR_HASH_DOMAIN 2
+/* LRU generations per cache capacity: the order is exact to 1/256 of the
+ * cache (exact for caches of up to 256 entries), and hot entries move at
+ * most once per capacity/256 lookups. */
+#define ADDR_GENS_PER_CACHE 256
+/* Buckets in use at first (grows as entries are added). */
+#define ADDR_MIN_BUCKETS 1024u
+/* The generation is kept in the top 24 bits of gen_kind and only compared
+ * for equality; next_gen() handles the wrap. */
+#define GEN_BITS_MASK 0xffffffu
 
 struct addr_entry {
-    uint64_t key[ADDR_KEY_WORDS]; /* 16 address bytes, then the kind */
+    uint64_t a0, a1;              /* address bytes, zero-padded */
     uint32_t hnext;               /* next in the bucket chain, index + 1; 0 ends */
     uint32_t prev, next;          /* LRU list, NIL ends */
-    uint32_t bucket;              /* bucket index, to unlink without rehashing */
+    uint32_t gen_kind;            /* generation of the last move to the head << 8 | kind */
     int64_t first_ns, last_ns;    /* of the pending delta */
-    uint64_t pkts_sent, bytes_sent, pkts_recv, bytes_recv;
+    uint32_t pkts_sent, pkts_recv;
+    uint32_t bytes_sent, bytes_recv;
 };
+
+_Static_assert(sizeof(struct addr_entry) == 64, "an address entry is one cache line");
 
 struct nm_addr_cache {
     struct addr_entry *e;
     uint32_t *bucket;       /* index + 1 of the chain head; 0 = empty */
     uint32_t cap, used, nbuckets;
+    uint32_t mask;          /* buckets in use - 1 (a power of two - 1) */
     uint32_t head, tail;    /* LRU: head most recent */
+    uint32_t gen, touches;  /* current generation; lookups in it so far */
+    uint32_t gen_touches;   /* lookups per generation */
     struct nm_hash_secret secret;
     struct nm_sink sink;
     uint64_t *evicted;
 };
 
-struct nm_addr_cache *nm_addr_cache_new(uint32_t capacity, uint64_t seed, const struct nm_sink *sink,
-                                        uint64_t *evicted)
+struct nm_addr_cache *nm_addr_cache_new(uint32_t capacity, uint64_t seed,
+                                        const struct nm_sink *sink, uint64_t *evicted)
 {
     if (capacity == 0 || capacity >= NIL || !evicted)
         return NULL;
@@ -52,13 +85,19 @@ struct nm_addr_cache *nm_addr_cache_new(uint32_t capacity, uint64_t seed, const 
     c->nbuckets = nm_hash_pow2(capacity);
     if (c->nbuckets <= (1u << 30))
         c->nbuckets <<= 1;
-    c->e = calloc(capacity, sizeof *c->e);
-    c->bucket = calloc(c->nbuckets, sizeof *c->bucket);
+    c->e = nm_table_alloc(capacity, sizeof *c->e);
+    c->bucket = nm_table_alloc(c->nbuckets, sizeof *c->bucket);
     if (!c->e || !c->bucket) {
         nm_addr_cache_free(c);
         return NULL;
     }
     c->head = c->tail = NIL;
+    c->mask = (c->nbuckets < ADDR_MIN_BUCKETS ? c->nbuckets : ADDR_MIN_BUCKETS) - 1;
+    /* Write the buckets in use: prefetching a never-touched page of the
+     * lazily mapped array costs a page walk every time (hundreds of ns on a
+     * VM); written pages are mapped once. */
+    memset(c->bucket, 0, (c->mask + 1) * sizeof *c->bucket);
+    c->gen_touches = capacity / ADDR_GENS_PER_CACHE ? capacity / ADDR_GENS_PER_CACHE : 1;
     nm_hash_secret_init(&c->secret, seed, ADDR_HASH_DOMAIN);
     if (sink)
         c->sink = *sink;
@@ -70,8 +109,8 @@ void nm_addr_cache_free(struct nm_addr_cache *c)
 {
     if (!c)
         return;
-    free(c->e);
-    free(c->bucket);
+    nm_table_free(c->e, c->cap, sizeof *c->e);
+    nm_table_free(c->bucket, c->nbuckets, sizeof *c->bucket);
     free(c);
 }
 
@@ -110,13 +149,20 @@ static bool entry_dirty(const struct addr_entry *x)
     return (x->pkts_sent | x->pkts_recv) != 0;
 }
 
+static uint64_t entry_hash(const struct nm_addr_cache *c, const struct addr_entry *x)
+{
+    const uint64_t w[3] = { x->a0, x->a1, x->gen_kind & 0xffu };
+    return nm_hash_words(&c->secret, w, 3);
+}
+
 static void emit(struct nm_addr_cache *c, struct addr_entry *x)
 {
     if (c->sink.address) {
         struct nm_addr_rec rec;
         memset(&rec, 0, sizeof rec);
-        rec.kind = (uint8_t)x->key[2];
-        memcpy(rec.addr, x->key, sizeof rec.addr);
+        rec.kind = (uint8_t)(x->gen_kind & 0xffu);
+        memcpy(rec.addr, &x->a0, 8);
+        memcpy(rec.addr + 8, &x->a1, 8);
         rec.first_ns = x->first_ns;
         rec.last_ns = x->last_ns;
         rec.pkts_sent = x->pkts_sent;
@@ -137,7 +183,7 @@ static uint32_t evict_lru(struct nm_addr_cache *c)
     if (entry_dirty(x))
         emit(c, x);
     /* Unlink from its bucket chain; chains are short (load <= 0.5). */
-    uint32_t *link = &c->bucket[x->bucket];
+    uint32_t *link = &c->bucket[(uint32_t)entry_hash(c, x) & c->mask];
     while (*link != i + 1)
         link = &c->e[*link - 1].hnext;
     *link = x->hnext;
@@ -146,30 +192,110 @@ static uint32_t evict_lru(struct nm_addr_cache *c)
     return i;
 }
 
-/* Find or insert the entry for a key; it becomes the LRU head. */
-static struct addr_entry *lookup(struct nm_addr_cache *c, const uint64_t key[ADDR_KEY_WORDS],
-                                 int64_t ts)
+/* Use twice the buckets: split every chain b into b and b + old count by
+ * the next hash bit.  The new half of the array has never been used, so it
+ * is still zero (empty). */
+static void grow(struct nm_addr_cache *c)
 {
-    uint64_t h = nm_hash_words(&c->secret, key, ADDR_KEY_WORDS);
-    uint32_t b = (uint32_t)h & (c->nbuckets - 1);
+    uint32_t old_n = c->mask + 1, new_mask = c->mask * 2 + 1;
+    memset(&c->bucket[old_n], 0, old_n * sizeof *c->bucket); /* map the pages (see _new) */
+    for (uint32_t b = 0; b < old_n; b++) {
+        uint32_t j = c->bucket[b];
+        uint32_t *keep = &c->bucket[b], *move = &c->bucket[b + old_n];
+        while (j != 0) {
+            struct addr_entry *x = &c->e[j - 1];
+            uint32_t next = x->hnext;
+            if (((uint32_t)entry_hash(c, x) & new_mask) == b) {
+                *keep = j;
+                keep = &x->hnext;
+            } else {
+                *move = j;
+                move = &x->hnext;
+            }
+            j = next;
+        }
+        *keep = 0;
+        *move = 0;
+    }
+    c->mask = new_mask;
+}
+
+/* Start a new LRU generation.  When the 24-bit generation wraps to 0, an
+ * entry last moved 2^24 generations ago would look current and skip its
+ * move to the head (breaking the dirty prefix), so once per 2^24
+ * generations every entry is marked as from the previous generation. */
+static void next_gen(struct nm_addr_cache *c)
+{
+    c->gen++;
+    c->touches = 0;
+    if ((c->gen & GEN_BITS_MASK) != 0)
+        return;
+    for (uint32_t i = 0; i < c->used; i++)
+        c->e[i].gen_kind = GEN_BITS_MASK << 8 | (c->e[i].gen_kind & 0xffu);
+}
+
+void nm_addr_ref_init(const struct nm_addr_cache *c, struct nm_addr_ref *r, uint8_t kind,
+                      const uint8_t *addr)
+{
+    /* Fixed-size copies per kind: a variable-length copy into a zeroed
+     * buffer read back as 64-bit words stalls store forwarding (it was the
+     * most expensive line of the engine). */
+    uint8_t b[16] = { 0 };
+    if (kind == NM_ADDR_IPV6)
+        memcpy(b, addr, 16);
+    else if (kind == NM_ADDR_IPV4)
+        memcpy(b, addr, 4);
+    else
+        memcpy(b, addr, 6);
+    memcpy(&r->a0, b, 8);
+    memcpy(&r->a1, b + 8, 8);
+    r->kind = kind;
+    const uint64_t w[3] = { r->a0, r->a1, kind };
+    r->hash = nm_hash_words(&c->secret, w, 3);
+    __builtin_prefetch(&c->bucket[(uint32_t)r->hash & c->mask]);
+}
+
+void nm_addr_prefetch(const struct nm_addr_cache *c, const struct nm_addr_ref *r)
+{
+    uint32_t j = c->bucket[(uint32_t)r->hash & c->mask];
+    if (j != 0)
+        __builtin_prefetch(&c->e[j - 1], 1);
+}
+
+/* Find or insert the entry for a prepared key; LRU order updated. */
+static struct addr_entry *lookup(struct nm_addr_cache *c, const struct nm_addr_ref *r, int64_t ts)
+{
+    if (++c->touches >= c->gen_touches)
+        next_gen(c);
+    const uint32_t gk = (c->gen & GEN_BITS_MASK) << 8 | r->kind;
+    uint32_t b = (uint32_t)r->hash & c->mask;
     for (uint32_t j = c->bucket[b]; j != 0; j = c->e[j - 1].hnext) {
         struct addr_entry *x = &c->e[j - 1];
-        if (x->key[0] == key[0] && x->key[1] == key[1] && x->key[2] == key[2]) {
-            if (c->head != j - 1) {
-                lru_unlink(c, j - 1);
-                lru_push_head(c, j - 1);
+        if (x->a0 == r->a0 && x->a1 == r->a1 && (x->gen_kind & 0xffu) == r->kind) {
+            if (x->gen_kind != gk) {
+                x->gen_kind = gk;
+                if (c->head != j - 1) {
+                    lru_unlink(c, j - 1);
+                    lru_push_head(c, j - 1);
+                }
             }
             return x;
         }
     }
     uint32_t i;
-    if (c->used < c->cap)
+    if (c->used < c->cap) {
         i = c->used++;
-    else
+        if (c->used > (c->mask + 1) / 2 && c->mask + 1 < c->nbuckets) {
+            grow(c);
+            b = (uint32_t)r->hash & c->mask;
+        }
+    } else {
         i = evict_lru(c);
+    }
     struct addr_entry *x = &c->e[i];
-    memcpy(x->key, key, sizeof x->key);
-    x->bucket = b;
+    x->a0 = r->a0;
+    x->a1 = r->a1;
+    x->gen_kind = gk;
     x->hnext = c->bucket[b];
     c->bucket[b] = i + 1;
     x->first_ns = x->last_ns = ts;
@@ -178,44 +304,36 @@ static struct addr_entry *lookup(struct nm_addr_cache *c, const uint64_t key[ADD
     return x;
 }
 
-static void make_key(uint64_t key[ADDR_KEY_WORDS], uint8_t kind, const uint8_t *addr)
+void nm_addr_count(struct nm_addr_cache *c, const struct nm_addr_ref *r, int64_t ts_ns,
+                   uint32_t bytes, bool sent)
 {
-    uint8_t b[16] = { 0 };
-    size_t n = kind == NM_ADDR_IPV6 ? 16 : kind == NM_ADDR_IPV4 ? 4 : 6;
-    memcpy(b, addr, n);
-    memcpy(&key[0], b, 16);
-    key[2] = kind;
-}
-
-static void touch(struct addr_entry *x, int64_t ts)
-{
-    /* A clean entry starts a new delta window. */
+    struct addr_entry *x = lookup(c, r, ts_ns);
+    uint32_t *pk = sent ? &x->pkts_sent : &x->pkts_recv;
+    uint32_t *by = sent ? &x->bytes_sent : &x->bytes_recv;
+    /* A full 32-bit counter: emit the delta now, start a new one. */
+    if (*pk == UINT32_MAX || *by > UINT32_MAX - bytes)
+        emit(c, x);
     if (!entry_dirty(x)) {
-        x->first_ns = x->last_ns = ts;
+        /* A clean entry starts a new delta window. */
+        x->first_ns = x->last_ns = ts_ns;
     } else {
-        if (ts < x->first_ns)
-            x->first_ns = ts;
-        if (ts > x->last_ns)
-            x->last_ns = ts;
+        if (ts_ns < x->first_ns)
+            x->first_ns = ts_ns;
+        if (ts_ns > x->last_ns)
+            x->last_ns = ts_ns;
     }
+    (*pk)++;
+    *by += bytes;
 }
 
 void nm_addr_packet(struct nm_addr_cache *c, uint8_t kind, const uint8_t *src, const uint8_t *dst,
-                    int64_t ts_ns, uint64_t bytes)
+                    int64_t ts_ns, uint32_t bytes)
 {
-    uint64_t key[ADDR_KEY_WORDS];
-    make_key(key, kind, src);
-    struct addr_entry *x = lookup(c, key, ts_ns);
-    touch(x, ts_ns);
-    x->pkts_sent++;
-    x->bytes_sent += bytes;
-    /* Finish with src before looking up dst: inserting dst may evict src
-     * (capacity 1), which then emits the complete delta. */
-    make_key(key, kind, dst);
-    x = lookup(c, key, ts_ns);
-    touch(x, ts_ns);
-    x->pkts_recv++;
-    x->bytes_recv += bytes;
+    struct nm_addr_ref s, d;
+    nm_addr_ref_init(c, &s, kind, src);
+    nm_addr_ref_init(c, &d, kind, dst);
+    nm_addr_count(c, &s, ts_ns, bytes, true);
+    nm_addr_count(c, &d, ts_ns, bytes, false);
 }
 
 void nm_addr_flush(struct nm_addr_cache *c)
@@ -223,4 +341,7 @@ void nm_addr_flush(struct nm_addr_cache *c)
     /* Dirty entries are a prefix of the LRU list (see the top of the file). */
     for (uint32_t i = c->head; i != NIL && entry_dirty(&c->e[i]); i = c->e[i].next)
         emit(c, &c->e[i]);
+    /* A new generation: the next touch of any entry moves it to the head,
+     * which keeps the dirty entries a prefix. */
+    next_gen(c);
 }

@@ -8,6 +8,13 @@
  * lets a flood of spoofed sources run in fixed memory: capacity is chosen
  * at creation, the least recently used entry is evicted (O(1), an intrusive
  * LRU list), and an entry with a pending delta is emitted before it goes.
+ *
+ * A lookup is split in three steps so that the engine can overlap the cache
+ * misses of the four lookups of a packet (and of the flow lookup):
+ * nm_addr_ref_init() hashes and prefetches the bucket, nm_addr_prefetch()
+ * reads the bucket and prefetches the entry, nm_addr_count() does the work.
+ * Only the last step changes the cache; the first two are hints, so any
+ * change in between (an insert that grows the table, an eviction) is safe.
  */
 #ifndef NM_ADDR_H
 #define NM_ADDR_H
@@ -19,24 +26,40 @@
 
 struct nm_addr_cache;
 
+/* A prepared lookup (plain data, on the caller's stack). */
+struct nm_addr_ref {
+    uint64_t a0, a1;        /* the address, zero-padded to 16 bytes */
+    uint64_t hash;
+    uint8_t kind;           /* enum nm_addr_kind */
+};
+
 /*
  * Create a cache of `capacity` entries (>= 1).  Records go to sink->address
  * (may be NULL: deltas are then dropped).  *evicted is incremented for every
  * entry dropped to make room; the pointer must outlive the cache.  All memory
  * is allocated here.  Returns NULL on allocation failure.
  */
-struct nm_addr_cache *nm_addr_cache_new(uint32_t capacity, uint64_t seed, const struct nm_sink *sink,
-                                        uint64_t *evicted) __attribute__((warn_unused_result));
+struct nm_addr_cache *nm_addr_cache_new(uint32_t capacity, uint64_t seed,
+                                        const struct nm_sink *sink, uint64_t *evicted)
+    __attribute__((warn_unused_result));
 void nm_addr_cache_free(struct nm_addr_cache *c);
 
-/*
- * One packet from src to dst (both of `kind`, enum nm_addr_kind; `src` and
- * `dst` hold 6 bytes for MAC, 4 for IPv4, 16 for IPv6): src sent it, dst
- * received it.  A packet to itself counts as both.  May emit an evicted
- * entry's delta.
- */
+/* Prepare a lookup of `addr` (6 bytes for MAC, 4 for IPv4, 16 for IPv6). */
+void nm_addr_ref_init(const struct nm_addr_cache *c, struct nm_addr_ref *r, uint8_t kind,
+                      const uint8_t *addr);
+
+/* Prefetch the entry a prepared lookup will probably use. */
+void nm_addr_prefetch(const struct nm_addr_cache *c, const struct nm_addr_ref *r);
+
+/* Count one packet of `bytes` wire bytes sent (sent = true) or received by
+ * the address.  May emit an evicted entry's delta. */
+void nm_addr_count(struct nm_addr_cache *c, const struct nm_addr_ref *r, int64_t ts_ns,
+                   uint32_t bytes, bool sent);
+
+/* One packet from src to dst, all three steps (a packet to itself counts as
+ * both sent and received by that address). */
 void nm_addr_packet(struct nm_addr_cache *c, uint8_t kind, const uint8_t *src, const uint8_t *dst,
-                    int64_t ts_ns, uint64_t bytes);
+                    int64_t ts_ns, uint32_t bytes);
 
 /* Emit every pending delta and zero it.  Entries stay cached (clean). */
 void nm_addr_flush(struct nm_addr_cache *c);

@@ -99,6 +99,23 @@ void nm_engine_packet(struct nm_engine *e, const struct nm_packet *pkt, struct n
     const uint64_t len = pkt->wire_len;
     const int64_t ts = pkt->ts_ns;
 
+    /* Hash everything first and prefetch: the flow lookup and the (up to)
+     * four address lookups then overlap their cache misses instead of
+     * paying for them one after another. */
+    struct nm_flow_prep fp;
+    nm_flow_prepare(e->flows, pkt, &fp);
+    struct nm_addr_ref ar[4]; /* even: sender, odd: receiver */
+    unsigned na = 0;
+    if (pkt->layers & NM_L_ETH) {
+        nm_addr_ref_init(e->addrs, &ar[na++], NM_ADDR_MAC, pkt->src_mac);
+        nm_addr_ref_init(e->addrs, &ar[na++], NM_ADDR_MAC, pkt->dst_mac);
+    }
+    if (pkt->layers & (NM_L_IPV4 | NM_L_IPV6)) {
+        uint8_t kind = (pkt->layers & NM_L_IPV4) ? NM_ADDR_IPV4 : NM_ADDR_IPV6;
+        nm_addr_ref_init(e->addrs, &ar[na++], kind, pkt->src_ip.b);
+        nm_addr_ref_init(e->addrs, &ar[na++], kind, pkt->dst_ip.b);
+    }
+
     memset(out, 0, sizeof *out);
     if (t->packets == 0 || ts < t->first_ns)
         t->first_ns = ts;
@@ -125,8 +142,12 @@ void nm_engine_packet(struct nm_engine *e, const struct nm_packet *pkt, struct n
         sec->proto_bytes[p] += len;
     }
 
+    nm_flow_prefetch(e->flows, &fp);
+    for (unsigned i = 0; i < na; i++)
+        nm_addr_prefetch(e->addrs, &ar[i]);
+
     struct nm_flow_result fr;
-    nm_flow_packet(e->flows, pkt, out, &fr);
+    nm_flow_packet(e->flows, pkt, &fp, out, &fr);
     if (fr.tcp & NM_TCPR_RETRANS) {
         t->tcp_retransmissions++;
         sec->tcp_retransmissions++;
@@ -140,12 +161,8 @@ void nm_engine_packet(struct nm_engine *e, const struct nm_packet *pkt, struct n
         sec->proto_new_connections[fr.conn_proto]++;
     }
 
-    if (pkt->layers & NM_L_ETH)
-        nm_addr_packet(e->addrs, NM_ADDR_MAC, pkt->src_mac, pkt->dst_mac, ts, len);
-    if (pkt->layers & NM_L_IPV4)
-        nm_addr_packet(e->addrs, NM_ADDR_IPV4, pkt->src_ip.b, pkt->dst_ip.b, ts, len);
-    else if (pkt->layers & NM_L_IPV6)
-        nm_addr_packet(e->addrs, NM_ADDR_IPV6, pkt->src_ip.b, pkt->dst_ip.b, ts, len);
+    for (unsigned i = 0; i < na; i++)
+        nm_addr_count(e->addrs, &ar[i], ts, pkt->wire_len, (i & 1) == 0);
 }
 
 void nm_engine_flush(struct nm_engine *e, int64_t now_ns, bool final)

@@ -7,12 +7,22 @@
  *   - A chained hash: bucket heads and chain links are entry index + 1 (0 =
  *     end), twice as many buckets as entries.  Keys are hashed with a seeded
  *     multiply-fold hash (hash.h) so crafted addresses cannot pile up in one
- *     chain.
+ *     chain.  Only as many buckets are used as the active flows need (load
+ *     <= 1/2, doubling by splitting chains in place, never shrinking), so a
+ *     small working set keeps its buckets in cache.
  *   - One LRU list per timeout class (TCP, closed TCP, UDP, ICMP, other).
  *     Touching a flow moves it to the head of its class list, so each tail
  *     is that class's least recently used flow.  Idle expiry pops tails whose
  *     idle time exceeds the class timeout; eviction picks the oldest of the
  *     (at most five) tails.  Both are O(1) per flow.
+ *     The order is kept at generation granularity (as in addr.c): a flow
+ *     moves to the head only on its first touch in each generation of
+ *     capacity / FLOW_GENS_PER_TABLE packets (at least 1), which saves three
+ *     random cache lines per packet for busy flows; the order is exact to
+ *     1/256 of the table, and exact for tables of up to 256 flows.
+ *     Generations advance with the packet count only, so the order, and with
+ *     it every eviction, depends on the packets alone, never on when flushes
+ *     happen.
  *   - Free slots form a list through the chain link.
  *
  * Idle expiry is checked in packet time: at every lookup (a flow found idle
@@ -20,9 +30,9 @@
  * sweeps or flushes ran), by a sweep at most once per second of packet time,
  * before every eviction, and at flush.
  *
- * Changed flows are emitted at flush: a touch stamps the flow with the
- * current flush epoch and moves it to its list head, so the changed flows
- * are a prefix of each list.
+ * Changed flows are emitted at flush: the first touch after a flush puts the
+ * flow on an intrusive doubly-linked dirty list (a flow that ends unlinks
+ * itself), and a flush emits and empties that list: O(changed flows).
  */
 #include "flow.h"
 
@@ -39,6 +49,10 @@
 /* Sweep idle flows at most this often (packet time): keeps the per-packet
  * cost to one comparison while bounding how long an idle flow lingers. */
 #define FLOW_SWEEP_NS 1000000000
+/* LRU generations per table capacity (see the top of the file). */
+#define FLOW_GENS_PER_TABLE 256
+/* Buckets in use at first (grows with the active flows). */
+#define FLOW_MIN_BUCKETS 1024u
 
 #define IPPROTO_NUM_ICMP 1
 #define IPPROTO_NUM_TCP 6
@@ -67,12 +81,13 @@ struct flow_entry {
     uint64_t key[FLOW_KEY_WORDS];
     uint32_t hnext;             /* bucket chain (index + 1) or free list */
     uint32_t prev, next;        /* class LRU list, NIL ends */
-    uint32_t bucket;
-    uint32_t epoch;             /* flush epoch of the last touch */
+    uint32_t gen;               /* LRU generation of the last move to the head */
     uint8_t cls;                /* enum flow_class = list it is on */
     uint8_t a_is_client;
     uint8_t is_conn;
     uint8_t conn_proto;         /* enum nm_proto */
+    uint8_t dirty;              /* on the dirty list */
+    uint32_t dprev, dnext;      /* dirty list, NIL ends */
     /* then the counters */
     uint64_t flow_id;
     int64_t first_ns, last_ns;
@@ -83,27 +98,21 @@ struct flow_entry {
 
 struct nm_flow_table {
     struct flow_entry *e;
+    uint32_t dhead;             /* dirty list head, NIL = empty */
     uint32_t *bucket;
     uint32_t cap, nbuckets;
+    uint32_t mask;              /* buckets in use - 1 */
     uint32_t high;              /* slots [0, high) have been used */
     uint32_t free_head;         /* index + 1; 0 = none */
     uint32_t head[FC_COUNT], tail[FC_COUNT];
     int64_t timeout[FC_COUNT];
-    uint32_t epoch;
+    uint32_t gen, touches;      /* LRU generation; packets in it so far */
+    uint32_t gen_touches;       /* packets per generation */
     uint64_t next_id;
     int64_t next_sweep_ns;
     struct nm_hash_secret secret;
     struct nm_sink sink;
     struct nm_engine_totals *tot;
-};
-
-/* The key of one packet, plus what the key alone says about it. */
-struct pkt_key {
-    uint64_t key[FLOW_KEY_WORDS];
-    bool src_is_a;
-    uint8_t cls;
-    uint8_t conn_proto;
-    uint8_t kind;
 };
 
 struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
@@ -119,8 +128,8 @@ struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
     t->nbuckets = nm_hash_pow2(t->cap);
     if (t->nbuckets <= (1u << 30))
         t->nbuckets <<= 1;
-    t->e = calloc(t->cap, sizeof *t->e);
-    t->bucket = calloc(t->nbuckets, sizeof *t->bucket);
+    t->e = nm_table_alloc(t->cap, sizeof *t->e);
+    t->bucket = nm_table_alloc(t->nbuckets, sizeof *t->bucket);
     if (!t->e || !t->bucket) {
         nm_flow_table_free(t);
         return NULL;
@@ -133,6 +142,13 @@ struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
     t->timeout[FC_ICMP] = cfg->icmp_idle_ns;
     t->timeout[FC_OTHER] = cfg->other_idle_ns;
     t->next_id = 1;
+    t->dhead = NIL;
+    t->mask = (t->nbuckets < FLOW_MIN_BUCKETS ? t->nbuckets : FLOW_MIN_BUCKETS) - 1;
+    /* Write the buckets in use: prefetching a never-touched page of the
+     * lazily mapped array costs a page walk every time (hundreds of ns on a
+     * VM); written pages are mapped once. */
+    memset(t->bucket, 0, (t->mask + 1) * sizeof *t->bucket);
+    t->gen_touches = t->cap / FLOW_GENS_PER_TABLE ? t->cap / FLOW_GENS_PER_TABLE : 1;
     t->next_sweep_ns = INT64_MIN;
     nm_hash_secret_init(&t->secret, cfg->hash_seed, FLOW_HASH_DOMAIN);
     if (sink)
@@ -145,8 +161,8 @@ void nm_flow_table_free(struct nm_flow_table *t)
 {
     if (!t)
         return;
-    free(t->e);
-    free(t->bucket);
+    nm_table_free(t->e, t->cap, sizeof *t->e);
+    nm_table_free(t->bucket, t->nbuckets, sizeof *t->bucket);
     free(t);
 }
 
@@ -176,6 +192,34 @@ static void lru_push_head(struct nm_flow_table *t, uint32_t i)
     else
         t->tail[c] = i;
     t->head[c] = i;
+}
+
+/* Note flow i as changed since the last flush. */
+static void mark_dirty(struct nm_flow_table *t, uint32_t i)
+{
+    struct flow_entry *f = &t->e[i];
+    if (f->dirty)
+        return;
+    f->dirty = 1;
+    f->dprev = NIL;
+    f->dnext = t->dhead;
+    if (t->dhead != NIL)
+        t->e[t->dhead].dprev = i;
+    t->dhead = i;
+}
+
+static void dirty_unlink(struct nm_flow_table *t, uint32_t i)
+{
+    struct flow_entry *f = &t->e[i];
+    if (!f->dirty)
+        return;
+    if (f->dprev != NIL)
+        t->e[f->dprev].dnext = f->dnext;
+    else
+        t->dhead = f->dnext;
+    if (f->dnext != NIL)
+        t->e[f->dnext].dprev = f->dprev;
+    f->dirty = 0;
 }
 
 /* --- records ----------------------------------------------------------- */
@@ -226,7 +270,9 @@ static enum nm_flow_end flow_end(struct nm_flow_table *t, uint32_t i, enum nm_fl
     if (f->cls == FC_TCP_CLOSED)
         why = (f->tcp.flags & NM_TCPT_RST) ? NM_FEND_RST : NM_FEND_FIN;
     emit(t, f, why);
-    uint32_t *link = &t->bucket[f->bucket];
+    dirty_unlink(t, i);
+    uint32_t b = (uint32_t)nm_hash_words(&t->secret, f->key, FLOW_KEY_WORDS) & t->mask;
+    uint32_t *link = &t->bucket[b];
     while (*link != i + 1) /* chains are short: load factor <= 0.5 */
         link = &t->e[*link - 1].hnext;
     *link = f->hnext;
@@ -261,16 +307,20 @@ void nm_flow_expire(struct nm_flow_table *t, int64_t now_ns)
 
 void nm_flow_flush(struct nm_flow_table *t, bool final)
 {
-    for (int c = 0; c < FC_COUNT; c++) {
-        if (final) {
+    if (final) {
+        for (int c = 0; c < FC_COUNT; c++)
             while (t->tail[c] != NIL)
                 flow_end(t, t->tail[c], NM_FEND_CAPTURE_END);
-        } else {
-            for (uint32_t i = t->head[c]; i != NIL && t->e[i].epoch == t->epoch; i = t->e[i].next)
-                emit(t, &t->e[i], NM_FEND_ACTIVE);
-        }
+        return;
     }
-    t->epoch++;
+    /* Bounded: the list holds at most the table's flows. */
+    uint32_t next;
+    for (uint32_t i = t->dhead; i != NIL; i = next) {
+        next = t->e[i].dnext;
+        t->e[i].dirty = 0;
+        emit(t, &t->e[i], NM_FEND_ACTIVE);
+    }
+    t->dhead = NIL;
 }
 
 /* --- slots ------------------------------------------------------------- */
@@ -303,6 +353,33 @@ static uint32_t alloc_slot(struct nm_flow_table *t, int64_t now)
     return i;
 }
 
+/* Use twice the buckets (see addr.c grow()). */
+static void grow(struct nm_flow_table *t)
+{
+    uint32_t old_n = t->mask + 1, new_mask = t->mask * 2 + 1;
+    memset(&t->bucket[old_n], 0, old_n * sizeof *t->bucket); /* map the pages (see _new) */
+    for (uint32_t b = 0; b < old_n; b++) {
+        uint32_t j = t->bucket[b];
+        uint32_t *keep = &t->bucket[b], *move = &t->bucket[b + old_n];
+        while (j != 0) {
+            struct flow_entry *x = &t->e[j - 1];
+            uint32_t next = x->hnext;
+            uint32_t nb = (uint32_t)nm_hash_words(&t->secret, x->key, FLOW_KEY_WORDS) & new_mask;
+            if (nb == b) {
+                *keep = j;
+                keep = &x->hnext;
+            } else {
+                *move = j;
+                move = &x->hnext;
+            }
+            j = next;
+        }
+        *keep = 0;
+        *move = 0;
+    }
+    t->mask = new_mask;
+}
+
 /* --- keys -------------------------------------------------------------- */
 
 static bool is_ip_malformation(enum nm_malformed m)
@@ -311,7 +388,7 @@ static bool is_ip_malformation(enum nm_malformed m)
 }
 
 /* Build the flow key of a packet; false if it belongs to no flow. */
-static bool build_key(const struct nm_packet *p, struct pkt_key *k)
+static bool build_key(const struct nm_packet *p, struct nm_flow_prep *k)
 {
     uint32_t l = p->layers;
     if (!(l & (NM_L_IPV4 | NM_L_IPV6)) || is_ip_malformation(p->malformed))
@@ -359,16 +436,28 @@ static bool build_key(const struct nm_packet *p, struct pkt_key *k)
     }
 
     uint8_t ver = (l & NM_L_IPV6) ? 6 : 4;
-    size_t alen = ver == 6 ? 16 : 4;
     uint8_t s[16] = { 0 }, d[16] = { 0 };
-    memcpy(s, p->src_ip.b, alen);
-    memcpy(d, p->dst_ip.b, alen);
-    int cmp = memcmp(s, d, sizeof s);
-    k->src_is_a = cmp < 0 || (cmp == 0 && sport <= dport);
-    const uint8_t *a = k->src_is_a ? s : d, *b = k->src_is_a ? d : s;
+    /* Fixed-size copies (a variable length defeats store forwarding). */
+    if (ver == 6) {
+        memcpy(s, p->src_ip.b, 16);
+        memcpy(d, p->dst_ip.b, 16);
+    } else {
+        memcpy(s, p->src_ip.b, 4);
+        memcpy(d, p->dst_ip.b, 4);
+    }
+    uint64_t sw[2], dw[2];
+    memcpy(sw, s, 16);
+    memcpy(dw, d, 16);
+    /* Canonical order: any total order on (address, port) does, so compare
+     * the native 64-bit words; it need not be numeric address order. */
+    k->src_is_a = sw[0] < dw[0] ||
+                  (sw[0] == dw[0] && (sw[1] < dw[1] || (sw[1] == dw[1] && sport <= dport)));
+    const uint64_t *a = k->src_is_a ? sw : dw, *b = k->src_is_a ? dw : sw;
     uint16_t pa = k->src_is_a ? sport : dport, pb = k->src_is_a ? dport : sport;
-    memcpy(&k->key[0], a, 16);
-    memcpy(&k->key[2], b, 16);
+    k->key[0] = a[0];
+    k->key[1] = a[1];
+    k->key[2] = b[0];
+    k->key[3] = b[1];
     uint64_t vlan = p->vlan_count ? (p->vlan_ids[0] & 0xfffu) : 0;
     k->key[4] = (uint64_t)pa | (uint64_t)pb << 16 | vlan << 32 | (uint64_t)k->kind << 44 |
                 (uint64_t)ver << 48 | (uint64_t)p->ip_proto << 56;
@@ -387,7 +476,7 @@ static uint32_t find(const struct nm_flow_table *t, const uint64_t *key, uint32_
 }
 
 /* Is the sender of the first packet of a new flow its client? (stats.h) */
-static bool sender_is_client(const struct nm_packet *p, const struct pkt_key *k)
+static bool sender_is_client(const struct nm_packet *p, const struct nm_flow_prep *k)
 {
     if (k->cls == FC_TCP) {
         uint16_t sa = p->tcp_flags & (NM_TCP_SYN | NM_TCP_ACK);
@@ -408,14 +497,38 @@ static bool sender_is_client(const struct nm_packet *p, const struct pkt_key *k)
 
 /* --- the packet path --------------------------------------------------- */
 
-void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p, struct nm_verdict *v,
-                    struct nm_flow_result *r)
+void nm_flow_prepare(const struct nm_flow_table *t, const struct nm_packet *p,
+                     struct nm_flow_prep *fp)
+{
+    fp->has_flow = build_key(p, fp);
+    if (!fp->has_flow)
+        return;
+    fp->hash = nm_hash_words(&t->secret, fp->key, FLOW_KEY_WORDS);
+    __builtin_prefetch(&t->bucket[(uint32_t)fp->hash & t->mask]);
+}
+
+void nm_flow_prefetch(const struct nm_flow_table *t, const struct nm_flow_prep *fp)
+{
+    if (!fp->has_flow)
+        return;
+    uint32_t j = t->bucket[(uint32_t)fp->hash & t->mask];
+    if (j != 0) {
+        /* The key line, and the counters and TCP state after it. */
+        const char *x = (const char *)&t->e[j - 1];
+        __builtin_prefetch(x, 1);
+        __builtin_prefetch(x + 64, 1);
+        __builtin_prefetch(x + 128, 1);
+    }
+}
+
+void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p,
+                    const struct nm_flow_prep *fp, struct nm_verdict *v, struct nm_flow_result *r)
 {
     r->tcp = 0;
     r->conn_proto = NM_P_OTHER;
-    struct pkt_key k;
-    if (!build_key(p, &k))
+    if (!fp->has_flow)
         return;
+    const struct nm_flow_prep k = *fp;
     const int64_t ts = p->ts_ns;
     if (ts >= t->next_sweep_ns) {
         nm_flow_expire(t, ts);
@@ -424,8 +537,12 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p, struct n
 
     const bool is_tcp = k.cls == FC_TCP;
     const bool pure_syn = is_tcp && (p->tcp_flags & (NM_TCP_SYN | NM_TCP_ACK)) == NM_TCP_SYN;
-    uint32_t b = (uint32_t)nm_hash_words(&t->secret, k.key, FLOW_KEY_WORDS) & (t->nbuckets - 1);
-    uint32_t i = find(t, k.key, b);
+    const uint64_t h = k.hash;
+    uint32_t i = find(t, k.key, (uint32_t)h & t->mask);
+    if (++t->touches >= t->gen_touches) {
+        t->touches = 0;
+        t->gen++;
+    }
     if (i != NIL) {
         struct flow_entry *f = &t->e[i];
         int dir = (k.src_is_a == (f->a_is_client != 0)) ? 0 : 1;
@@ -441,9 +558,11 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p, struct n
     struct flow_entry *f;
     if (i == NIL) {
         i = alloc_slot(t, ts);
+        if (t->tot->flows_active + 1 > (t->mask + 1) / 2 && t->mask + 1 < t->nbuckets)
+            grow(t);
+        uint32_t b = (uint32_t)h & t->mask;
         f = &t->e[i];
         memcpy(f->key, k.key, sizeof f->key);
-        f->bucket = b;
         f->hnext = t->bucket[b];
         t->bucket[b] = i + 1;
         f->cls = k.cls;
@@ -451,6 +570,8 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p, struct n
         f->is_conn = 0;
         f->conn_proto = k.conn_proto;
         f->flow_id = t->next_id++;
+        f->gen = t->gen;
+        f->dirty = 0;
         f->first_ns = f->last_ns = ts;
         f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
         f->retrans = f->resets = 0;
@@ -496,13 +617,17 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p, struct n
         r->tcp = res;
     }
 
-    /* Touch: most recently used, changed since the last flush. */
-    if (cls != f->cls || t->head[f->cls] != i) {
-        lru_unlink(t, i);
-        f->cls = cls;
-        lru_push_head(t, i);
+    /* Touch: most recently used (at generation granularity), changed since
+     * the last flush.  A class change always moves lists. */
+    if (cls != f->cls || f->gen != t->gen) {
+        if (cls != f->cls || t->head[f->cls] != i) {
+            lru_unlink(t, i);
+            f->cls = cls;
+            lru_push_head(t, i);
+        }
+        f->gen = t->gen;
     }
-    f->epoch = t->epoch;
+    mark_dirty(t, i);
 
     r->conn_proto = (enum nm_proto)f->conn_proto;
     v->flow_id = f->flow_id;

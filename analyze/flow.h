@@ -37,11 +37,28 @@ struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
     __attribute__((warn_unused_result));
 void nm_flow_table_free(struct nm_flow_table *t);
 
-/* Account one packet.  Fills v->flow_id, new_flow, new_connection,
- * from_client, tcp_retransmission (the caller zeroes *v first) and *r.
- * May emit records of flows that end (idle, evicted, reused ports). */
-void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *pkt, struct nm_verdict *v,
-                    struct nm_flow_result *r);
+/* A packet's flow key and hash, computed ahead (plain data, caller's stack). */
+struct nm_flow_prep {
+    uint64_t key[5];
+    uint64_t hash;
+    bool has_flow;          /* false: the packet belongs to no flow */
+    bool src_is_a;          /* the sender is endpoint A of the key */
+    uint8_t cls, conn_proto, kind;
+};
+
+/* Build the key and hash of a packet and prefetch its bucket. */
+void nm_flow_prepare(const struct nm_flow_table *t, const struct nm_packet *pkt,
+                     struct nm_flow_prep *fp);
+
+/* Prefetch the flow entry the packet will probably use (a hint only). */
+void nm_flow_prefetch(const struct nm_flow_table *t, const struct nm_flow_prep *fp);
+
+/* Account one packet (fp from nm_flow_prepare() on the same packet).  Fills
+ * v->flow_id, new_flow, new_connection, from_client, tcp_retransmission (the
+ * caller zeroes *v first) and *r.  May emit records of flows that end (idle,
+ * evicted, reused ports). */
+void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *pkt,
+                    const struct nm_flow_prep *fp, struct nm_verdict *v, struct nm_flow_result *r);
 
 /* End flows idle at now_ns (packet time) and flows closed by FIN/RST whose
  * linger time has passed. */

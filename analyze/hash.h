@@ -36,7 +36,8 @@ static inline uint64_t nm_hash_splitmix(uint64_t *state)
  * documented fixed default. */
 static inline void nm_hash_secret_init(struct nm_hash_secret *hs, uint64_t seed, uint64_t domain)
 {
-    uint64_t st = (seed ? seed : 0x6e65746d6f6e00ull /* "netmon" */) ^ (domain * 0xa0761d6478bd642full);
+    const uint64_t fixed = 0x6e65746d6f6e00ull; /* "netmon" */
+    uint64_t st = (seed ? seed : fixed) ^ (domain * 0xa0761d6478bd642full);
     hs->s0 = nm_hash_splitmix(&st);
     hs->s1 = nm_hash_splitmix(&st) | 1u; /* odd: never a zero factor by itself */
     hs->s2 = nm_hash_splitmix(&st);
@@ -71,6 +72,15 @@ static inline uint64_t nm_hash_words(const struct nm_hash_secret *hs, const uint
         h = nm_hash_mum(w[i] ^ hs->s1, h ^ hs->s2);
     return nm_hash_mum(h ^ hs->s2, (uint64_t)n ^ hs->s1);
 }
+
+/*
+ * Zeroed memory for n elements of `size` bytes, for a table that lives as
+ * long as the engine: large tables come from anonymous mmap with a
+ * transparent-huge-page hint (hash.c).  NULL on failure or overflow.  Free
+ * with nm_table_free() and the same n and size.
+ */
+void *nm_table_alloc(size_t n, size_t size) __attribute__((warn_unused_result));
+void nm_table_free(void *p, size_t n, size_t size);
 
 /* Smallest power of two >= n (n >= 1, result <= 2^31). */
 static inline uint32_t nm_hash_pow2(uint32_t n)

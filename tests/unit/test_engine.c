@@ -31,7 +31,8 @@ static void test_seconds(void)
     struct nm_engine *e = new_engine(l, 0, 0);
     const int64_t s1 = T0 / SEC + 1;
 
-    struct nm_packet syn = tcp_pkt("10.0.0.1", 40000, "10.0.0.2", 80, T0 + 1100 * MS, NM_TCP_SYN, 1, 0, 0);
+    struct nm_packet syn =
+        tcp_pkt("10.0.0.1", 40000, "10.0.0.2", 80, T0 + 1100 * MS, NM_TCP_SYN, 1, 0, 0);
     syn.wire_len = syn.cap_len = 60;
     struct nm_packet dns = udp_pkt("10.0.0.1", 5000, "10.0.0.53", 53, T0 + 1500 * MS, 38);
     dns.layers |= NM_L_DNS;

@@ -35,9 +35,12 @@ struct seg {
 
 static struct nm_packet seg_packet(const struct seg *s, uint16_t cport, uint16_t sport)
 {
-    struct nm_packet p = s->from_server
-                             ? tcp_pkt(S_IP, sport, C_IP, cport, T0 + s->ts, s->flags, s->seq, s->ack, s->len)
-                             : tcp_pkt(C_IP, cport, S_IP, sport, T0 + s->ts, s->flags, s->seq, s->ack, s->len);
+    int64_t ts = T0 + s->ts;
+    struct nm_packet p;
+    if (s->from_server)
+        p = tcp_pkt(S_IP, sport, C_IP, cport, ts, s->flags, s->seq, s->ack, s->len);
+    else
+        p = tcp_pkt(C_IP, cport, S_IP, sport, ts, s->flags, s->seq, s->ack, s->len);
     p.tcp_win = s->win;
     return p;
 }
@@ -257,9 +260,10 @@ static void test_handshake_states(void)
     };
     for (unsigned i = 0; i < sizeof steps / sizeof steps[0]; i++) {
         int64_t ts = T0 + (int64_t)i * MS;
-        struct nm_packet p = steps[i].srv
-                                 ? tcp_pkt(S_IP, 443, C_IP, 50000, ts, steps[i].flags, steps[i].seq, steps[i].ack, 0)
-                                 : tcp_pkt(C_IP, 50000, S_IP, 443, ts, steps[i].flags, steps[i].seq, steps[i].ack, 0);
+        uint16_t fl = steps[i].flags;
+        uint32_t sq = steps[i].seq, ak = steps[i].ack;
+        struct nm_packet p = steps[i].srv ? tcp_pkt(S_IP, 443, C_IP, 50000, ts, fl, sq, ak, 0)
+                                          : tcp_pkt(C_IP, 50000, S_IP, 443, ts, fl, sq, ak, 0);
         struct nm_verdict v = feed(e, &p);
         CHECK_EQ_U(v.flow_id, 1);
         CHECK(v.new_flow == (i == 0));
@@ -659,6 +663,41 @@ static void test_flush_changed_only(void)
     free(l);
 }
 
+/* Thousands of flows (the bucket array grows several times), flushed in
+ * between: every packet of an existing flow still finds it, and the address
+ * cache keeps exact counts. */
+static void test_many_flows(void)
+{
+    struct rec_log *l = rec_log_new();
+    struct nm_engine *e = new_engine(l, 0, 0);
+    const uint32_t n = 20000;
+    for (int round = 0; round < 3; round++) {
+        for (uint32_t i = 0; i < n; i++) {
+            struct nm_packet p = udp_pkt(C_IP, 1, S_IP, 53, T0 + round * SEC + i, 10);
+            p.src_ip.b[2] = (uint8_t)(i >> 8);
+            p.src_ip.b[3] = (uint8_t)i;
+            p.src_port = (uint16_t)(1000 + i % 7);
+            struct nm_verdict v = feed(e, &p);
+            if (v.flow_id != i + 1)
+                fprintf(stderr, "round %d flow %u got id %llu\n", round, i,
+                        (unsigned long long)v.flow_id);
+            CHECK_EQ_U(v.flow_id, i + 1);
+            CHECK(v.new_flow == (round == 0));
+            if (i % 3000 == 0)
+                nm_engine_flush(e, T0 + round * SEC + i, false);
+        }
+    }
+    const struct nm_engine_totals *t = nm_engine_totals(e);
+    CHECK_EQ_U(t->flows_created, n);
+    CHECK_EQ_U(t->flows_active, n);
+    nm_engine_flush(e, T0 + 3 * SEC, true);
+    CHECK_EQ_U(t->flows_active, 0);
+    CHECK_EQ_U(t->flows_evicted, 0);
+    CHECK_EQ_U(t->flows_timed_out, 0);
+    nm_engine_free(e);
+    free(l);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -671,5 +710,6 @@ int main(int argc, char **argv)
     test_flood_capacity();
     test_keys();
     test_flush_changed_only();
+    test_many_flows();
     return check_report(argv[0]);
 }

@@ -37,7 +37,8 @@ int main(int argc, char **argv)
     CHECK_EQ_U(nm_proto_mask(NM_L_ETH), B(NM_P_ETHERNET) | B(NM_P_OTHER));
     CHECK_EQ_U(nm_proto_mask(NM_L_SLL), B(NM_P_OTHER));
     CHECK_EQ_U(nm_proto_mask(0), B(NM_P_OTHER));
-    CHECK_EQ_U(nm_proto_mask(NM_L_ETH | NM_L_VLAN), B(NM_P_ETHERNET) | B(NM_P_VLAN) | B(NM_P_OTHER));
+    CHECK_EQ_U(nm_proto_mask(NM_L_ETH | NM_L_VLAN),
+               B(NM_P_ETHERNET) | B(NM_P_VLAN) | B(NM_P_OTHER));
     /* Link pseudo-layers other than Ethernet are not protocols here. */
     CHECK_EQ_U(nm_proto_mask(NM_L_RAW | NM_L_IPV6 | NM_L_ICMPV6), B(NM_P_IPV6) | B(NM_P_ICMPV6));
     CHECK_EQ_U(nm_proto_mask(NM_L_NULL | NM_L_IPV4 | NM_L_ICMP), B(NM_P_IPV4) | B(NM_P_ICMP));
