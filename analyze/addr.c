@@ -1,14 +1,11 @@
 /*
  * addr.c - the bounded address-delta cache (see addr.h).
  *
- * Layout: one preallocated array of 64-byte entries (one cache line each),
- * a chained hash (bucket heads and chain links are entry indexes + 1, so
- * zeroed memory means "empty" and untouched pages cost no memory), and one
- * LRU list through the entries.  The bucket array is allocated for the full
- * capacity, but only as many buckets are used as the entries need (load
- * <= 1/2, doubling by splitting each chain in place): a capture with 7,000
- * addresses works in 64 KiB of buckets that stay in cache instead of
- * hitting a 2 MiB array at random.
+ * Layout: one preallocated array of 64-byte entries (one cache line each;
+ * untouched pages cost no memory), an nm_index over them (hash.h: open
+ * addressing, only as many slots in use as the entries need, so a capture
+ * with 7,000 addresses works in 128 KiB of slots that stay in cache), and
+ * one LRU list through the entries.
  *
  * LRU at generation granularity: moving an entry to the list head on every
  * touch costs three random cache lines (its neighbours and the old head)
@@ -41,15 +38,13 @@
  * cache (exact for caches of up to 256 entries), and hot entries move at
  * most once per capacity/256 lookups. */
 #define ADDR_GENS_PER_CACHE 256
-/* Buckets in use at first (grows as entries are added). */
-#define ADDR_MIN_BUCKETS 1024u
 /* The generation is kept in the top 24 bits of gen_kind and only compared
  * for equality; next_gen() handles the wrap. */
 #define GEN_BITS_MASK 0xffffffu
 
 struct addr_entry {
     uint64_t a0, a1;              /* address bytes, zero-padded */
-    uint32_t hnext;               /* next in the bucket chain, index + 1; 0 ends */
+    uint32_t spare;
     uint32_t prev, next;          /* LRU list, NIL ends */
     uint32_t gen_kind;            /* generation of the last move to the head << 8 | kind */
     int64_t first_ns, last_ns;    /* of the pending delta */
@@ -61,9 +56,8 @@ _Static_assert(sizeof(struct addr_entry) == 64, "an address entry is one cache l
 
 struct nm_addr_cache {
     struct addr_entry *e;
-    uint32_t *bucket;       /* index + 1 of the chain head; 0 = empty */
-    uint32_t cap, used, nbuckets;
-    uint32_t mask;          /* buckets in use - 1 (a power of two - 1) */
+    struct nm_index ix;
+    uint32_t cap, used;
     uint32_t head, tail;    /* LRU: head most recent */
     uint32_t gen, touches;  /* current generation; lookups in it so far */
     uint32_t gen_touches;   /* lookups per generation */
@@ -81,22 +75,12 @@ struct nm_addr_cache *nm_addr_cache_new(uint32_t capacity, uint64_t seed,
     if (!c)
         return NULL;
     c->cap = capacity;
-    /* Twice as many buckets as entries keeps chains at about 1.2 probes. */
-    c->nbuckets = nm_hash_pow2(capacity);
-    if (c->nbuckets <= (1u << 30))
-        c->nbuckets <<= 1;
     c->e = nm_table_alloc(capacity, sizeof *c->e);
-    c->bucket = nm_table_alloc(c->nbuckets, sizeof *c->bucket);
-    if (!c->e || !c->bucket) {
+    if (!c->e || !nm_index_init(&c->ix, capacity)) {
         nm_addr_cache_free(c);
         return NULL;
     }
     c->head = c->tail = NIL;
-    c->mask = (c->nbuckets < ADDR_MIN_BUCKETS ? c->nbuckets : ADDR_MIN_BUCKETS) - 1;
-    /* Write the buckets in use: prefetching a never-touched page of the
-     * lazily mapped array costs a page walk every time (hundreds of ns on a
-     * VM); written pages are mapped once. */
-    memset(c->bucket, 0, (c->mask + 1) * sizeof *c->bucket);
     c->gen_touches = capacity / ADDR_GENS_PER_CACHE ? capacity / ADDR_GENS_PER_CACHE : 1;
     nm_hash_secret_init(&c->secret, seed, ADDR_HASH_DOMAIN);
     if (sink)
@@ -110,7 +94,7 @@ void nm_addr_cache_free(struct nm_addr_cache *c)
     if (!c)
         return;
     nm_table_free(c->e, c->cap, sizeof *c->e);
-    nm_table_free(c->bucket, c->nbuckets, sizeof *c->bucket);
+    nm_index_free(&c->ix);
     free(c);
 }
 
@@ -182,42 +166,23 @@ static uint32_t evict_lru(struct nm_addr_cache *c)
     struct addr_entry *x = &c->e[i];
     if (entry_dirty(x))
         emit(c, x);
-    /* Unlink from its bucket chain; chains are short (load <= 0.5). */
-    uint32_t *link = &c->bucket[(uint32_t)entry_hash(c, x) & c->mask];
-    while (*link != i + 1)
-        link = &c->e[*link - 1].hnext;
-    *link = x->hnext;
+    nm_index_remove(&c->ix, entry_hash(c, x), i);
     lru_unlink(c, i);
     (*c->evicted)++;
+    /* Under a flood every lookup evicts.  The next victim, the new tail,
+     * is in cache now (lru_unlink wrote it): prefetch its slot so the next
+     * eviction does not wait for it. */
+    if (c->tail != NIL)
+        nm_index_prefetch(&c->ix, entry_hash(c, &c->e[c->tail]));
     return i;
 }
 
-/* Use twice the buckets: split every chain b into b and b + old count by
- * the next hash bit.  The new half of the array has never been used, so it
- * is still zero (empty). */
+/* Double the slots in use and index every entry again. */
 static void grow(struct nm_addr_cache *c)
 {
-    uint32_t old_n = c->mask + 1, new_mask = c->mask * 2 + 1;
-    memset(&c->bucket[old_n], 0, old_n * sizeof *c->bucket); /* map the pages (see _new) */
-    for (uint32_t b = 0; b < old_n; b++) {
-        uint32_t j = c->bucket[b];
-        uint32_t *keep = &c->bucket[b], *move = &c->bucket[b + old_n];
-        while (j != 0) {
-            struct addr_entry *x = &c->e[j - 1];
-            uint32_t next = x->hnext;
-            if (((uint32_t)entry_hash(c, x) & new_mask) == b) {
-                *keep = j;
-                keep = &x->hnext;
-            } else {
-                *move = j;
-                move = &x->hnext;
-            }
-            j = next;
-        }
-        *keep = 0;
-        *move = 0;
-    }
-    c->mask = new_mask;
+    nm_index_grow(&c->ix);
+    for (uint32_t i = 0; i < c->used; i++)
+        nm_index_insert(&c->ix, entry_hash(c, &c->e[i]), i);
 }
 
 /* Start a new LRU generation.  When the 24-bit generation wraps to 0, an
@@ -252,14 +217,14 @@ void nm_addr_ref_init(const struct nm_addr_cache *c, struct nm_addr_ref *r, uint
     r->kind = kind;
     const uint64_t w[3] = { r->a0, r->a1, kind };
     r->hash = nm_hash_words(&c->secret, w, 3);
-    __builtin_prefetch(&c->bucket[(uint32_t)r->hash & c->mask]);
+    nm_index_prefetch(&c->ix, r->hash);
 }
 
 void nm_addr_prefetch(const struct nm_addr_cache *c, const struct nm_addr_ref *r)
 {
-    uint32_t j = c->bucket[(uint32_t)r->hash & c->mask];
-    if (j != 0)
-        __builtin_prefetch(&c->e[j - 1], 1);
+    uint32_t j = nm_index_guess(&c->ix, r->hash);
+    if (j != UINT32_MAX)
+        __builtin_prefetch(&c->e[j], 1);
 }
 
 /* Find or insert the entry for a prepared key; LRU order updated. */
@@ -268,27 +233,24 @@ static struct addr_entry *lookup(struct nm_addr_cache *c, const struct nm_addr_r
     if (++c->touches >= c->gen_touches)
         next_gen(c);
     const uint32_t gk = (c->gen & GEN_BITS_MASK) << 8 | r->kind;
-    uint32_t b = (uint32_t)r->hash & c->mask;
-    for (uint32_t j = c->bucket[b]; j != 0; j = c->e[j - 1].hnext) {
-        struct addr_entry *x = &c->e[j - 1];
+    NM_INDEX_FOREACH(&c->ix, r->hash, j, {
+        struct addr_entry *x = &c->e[j];
         if (x->a0 == r->a0 && x->a1 == r->a1 && (x->gen_kind & 0xffu) == r->kind) {
             if (x->gen_kind != gk) {
                 x->gen_kind = gk;
-                if (c->head != j - 1) {
-                    lru_unlink(c, j - 1);
-                    lru_push_head(c, j - 1);
+                if (c->head != j) {
+                    lru_unlink(c, j);
+                    lru_push_head(c, j);
                 }
             }
             return x;
         }
-    }
+    });
     uint32_t i;
     if (c->used < c->cap) {
-        i = c->used++;
-        if (c->used > (c->mask + 1) / 2 && c->mask + 1 < c->nbuckets) {
+        if (nm_index_full(&c->ix))
             grow(c);
-            b = (uint32_t)r->hash & c->mask;
-        }
+        i = c->used++;
     } else {
         i = evict_lru(c);
     }
@@ -296,8 +258,7 @@ static struct addr_entry *lookup(struct nm_addr_cache *c, const struct nm_addr_r
     x->a0 = r->a0;
     x->a1 = r->a1;
     x->gen_kind = gk;
-    x->hnext = c->bucket[b];
-    c->bucket[b] = i + 1;
+    nm_index_insert(&c->ix, r->hash, i);
     x->first_ns = x->last_ns = ts;
     x->pkts_sent = x->bytes_sent = x->pkts_recv = x->bytes_recv = 0;
     lru_push_head(c, i);

@@ -2,14 +2,12 @@
  * flow.c - the bidirectional flow table (see flow.h; definitions in stats.h).
  *
  * Layout
- *   - One preallocated array of entries (calloc: pages are only touched as
- *     the table fills, so a small capture stays small in memory).
- *   - A chained hash: bucket heads and chain links are entry index + 1 (0 =
- *     end), twice as many buckets as entries.  Keys are hashed with a seeded
- *     multiply-fold hash (hash.h) so crafted addresses cannot pile up in one
- *     chain.  Only as many buckets are used as the active flows need (load
- *     <= 1/2, doubling by splitting chains in place, never shrinking), so a
- *     small working set keeps its buckets in cache.
+ *   - One preallocated array of entries (pages are only touched as the
+ *     table fills, so a small capture stays small in memory).
+ *   - An nm_index over them (hash.h: open addressing, slots holding hash
+ *     bits and the entry index, only as many slots in use as the active
+ *     flows need).  Keys are hashed with a seeded multiply-fold hash so
+ *     crafted addresses cannot pile up in one probe run.
  *   - One LRU list per timeout class (TCP, closed TCP, UDP, ICMP, other).
  *     Touching a flow moves it to the head of its class list, so each tail
  *     is that class's least recently used flow.  Idle expiry pops tails whose
@@ -23,7 +21,7 @@
  *     Generations advance with the packet count only, so the order, and with
  *     it every eviction, depends on the packets alone, never on when flushes
  *     happen.
- *   - Free slots form a list through the chain link.
+ *   - Free entries form a list through the LRU link.
  *
  * Idle expiry is checked in packet time: at every lookup (a flow found idle
  * is ended and a new one started, so flow boundaries never depend on when
@@ -51,8 +49,6 @@
 #define FLOW_SWEEP_NS 1000000000
 /* LRU generations per table capacity (see the top of the file). */
 #define FLOW_GENS_PER_TABLE 256
-/* Buckets in use at first (grows with the active flows). */
-#define FLOW_MIN_BUCKETS 1024u
 
 #define IPPROTO_NUM_ICMP 1
 #define IPPROTO_NUM_TCP 6
@@ -79,8 +75,8 @@ enum key_kind { KK_PORTS = 0, KK_ICMP_ECHO = 1, KK_ICMP_TYPE = 2, KK_PROTO = 3 }
 struct flow_entry {
     /* first cache line: what a lookup reads */
     uint64_t key[FLOW_KEY_WORDS];
-    uint32_t hnext;             /* bucket chain (index + 1) or free list */
-    uint32_t prev, next;        /* class LRU list, NIL ends */
+    uint32_t spare;
+    uint32_t prev, next;        /* class LRU list, NIL ends; free list: next */
     uint32_t gen;               /* LRU generation of the last move to the head */
     uint8_t cls;                /* enum flow_class = list it is on */
     uint8_t a_is_client;
@@ -99,11 +95,10 @@ struct flow_entry {
 struct nm_flow_table {
     struct flow_entry *e;
     uint32_t dhead;             /* dirty list head, NIL = empty */
-    uint32_t *bucket;
-    uint32_t cap, nbuckets;
-    uint32_t mask;              /* buckets in use - 1 */
+    struct nm_index ix;
+    uint32_t cap;
     uint32_t high;              /* slots [0, high) have been used */
-    uint32_t free_head;         /* index + 1; 0 = none */
+    uint32_t free_head;         /* free entries, linked by next; NIL = none */
     uint32_t head[FC_COUNT], tail[FC_COUNT];
     int64_t timeout[FC_COUNT];
     uint32_t gen, touches;      /* LRU generation; packets in it so far */
@@ -125,12 +120,8 @@ struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
     if (!t)
         return NULL;
     t->cap = cfg->max_flows;
-    t->nbuckets = nm_hash_pow2(t->cap);
-    if (t->nbuckets <= (1u << 30))
-        t->nbuckets <<= 1;
     t->e = nm_table_alloc(t->cap, sizeof *t->e);
-    t->bucket = nm_table_alloc(t->nbuckets, sizeof *t->bucket);
-    if (!t->e || !t->bucket) {
+    if (!t->e || !nm_index_init(&t->ix, t->cap)) {
         nm_flow_table_free(t);
         return NULL;
     }
@@ -143,11 +134,7 @@ struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
     t->timeout[FC_OTHER] = cfg->other_idle_ns;
     t->next_id = 1;
     t->dhead = NIL;
-    t->mask = (t->nbuckets < FLOW_MIN_BUCKETS ? t->nbuckets : FLOW_MIN_BUCKETS) - 1;
-    /* Write the buckets in use: prefetching a never-touched page of the
-     * lazily mapped array costs a page walk every time (hundreds of ns on a
-     * VM); written pages are mapped once. */
-    memset(t->bucket, 0, (t->mask + 1) * sizeof *t->bucket);
+    t->free_head = NIL;
     t->gen_touches = t->cap / FLOW_GENS_PER_TABLE ? t->cap / FLOW_GENS_PER_TABLE : 1;
     t->next_sweep_ns = INT64_MIN;
     nm_hash_secret_init(&t->secret, cfg->hash_seed, FLOW_HASH_DOMAIN);
@@ -162,7 +149,7 @@ void nm_flow_table_free(struct nm_flow_table *t)
     if (!t)
         return;
     nm_table_free(t->e, t->cap, sizeof *t->e);
-    nm_table_free(t->bucket, t->nbuckets, sizeof *t->bucket);
+    nm_index_free(&t->ix);
     free(t);
 }
 
@@ -271,14 +258,10 @@ static enum nm_flow_end flow_end(struct nm_flow_table *t, uint32_t i, enum nm_fl
         why = (f->tcp.flags & NM_TCPT_RST) ? NM_FEND_RST : NM_FEND_FIN;
     emit(t, f, why);
     dirty_unlink(t, i);
-    uint32_t b = (uint32_t)nm_hash_words(&t->secret, f->key, FLOW_KEY_WORDS) & t->mask;
-    uint32_t *link = &t->bucket[b];
-    while (*link != i + 1) /* chains are short: load factor <= 0.5 */
-        link = &t->e[*link - 1].hnext;
-    *link = f->hnext;
+    nm_index_remove(&t->ix, nm_hash_words(&t->secret, f->key, FLOW_KEY_WORDS), i);
     lru_unlink(t, i);
-    f->hnext = t->free_head;
-    t->free_head = i + 1;
+    f->next = t->free_head;
+    t->free_head = i;
     t->tot->flows_active--;
     return why;
 }
@@ -330,11 +313,11 @@ void nm_flow_flush(struct nm_flow_table *t, bool final)
  * recently used flow of all classes. */
 static uint32_t alloc_slot(struct nm_flow_table *t, int64_t now)
 {
-    if (t->free_head == 0) {
+    if (t->free_head == NIL) {
         if (t->high < t->cap)
             return t->high++;
         uint32_t lru = NIL;
-        for (int c = 0; c < FC_COUNT && t->free_head == 0; c++) {
+        for (int c = 0; c < FC_COUNT && t->free_head == NIL; c++) {
             uint32_t i = t->tail[c];
             if (i == NIL)
                 continue;
@@ -343,41 +326,30 @@ static uint32_t alloc_slot(struct nm_flow_table *t, int64_t now)
             else if (lru == NIL || t->e[i].last_ns < t->e[lru].last_ns)
                 lru = i;
         }
-        if (t->free_head == 0) {
+        if (t->free_head == NIL) {
+            uint8_t c = t->e[lru].cls;
             flow_end(t, lru, NM_FEND_EVICTED);
             t->tot->flows_evicted++;
+            /* Under a flood every new flow evicts one.  The next victim of
+             * this class, the new tail, is in cache now (lru_unlink wrote
+             * it): prefetch its slot for the next eviction. */
+            uint32_t nt = t->tail[c];
+            if (nt != NIL)
+                nm_index_prefetch(&t->ix, nm_hash_words(&t->secret, t->e[nt].key, FLOW_KEY_WORDS));
         }
     }
-    uint32_t i = t->free_head - 1;
-    t->free_head = t->e[i].hnext;
+    uint32_t i = t->free_head;
+    t->free_head = t->e[i].next;
     return i;
 }
 
-/* Use twice the buckets (see addr.c grow()). */
+/* Double the index slots in use and index every flow again. */
 static void grow(struct nm_flow_table *t)
 {
-    uint32_t old_n = t->mask + 1, new_mask = t->mask * 2 + 1;
-    memset(&t->bucket[old_n], 0, old_n * sizeof *t->bucket); /* map the pages (see _new) */
-    for (uint32_t b = 0; b < old_n; b++) {
-        uint32_t j = t->bucket[b];
-        uint32_t *keep = &t->bucket[b], *move = &t->bucket[b + old_n];
-        while (j != 0) {
-            struct flow_entry *x = &t->e[j - 1];
-            uint32_t next = x->hnext;
-            uint32_t nb = (uint32_t)nm_hash_words(&t->secret, x->key, FLOW_KEY_WORDS) & new_mask;
-            if (nb == b) {
-                *keep = j;
-                keep = &x->hnext;
-            } else {
-                *move = j;
-                move = &x->hnext;
-            }
-            j = next;
-        }
-        *keep = 0;
-        *move = 0;
-    }
-    t->mask = new_mask;
+    nm_index_grow(&t->ix);
+    for (int c = 0; c < FC_COUNT; c++)
+        for (uint32_t i = t->head[c]; i != NIL; i = t->e[i].next)
+            nm_index_insert(&t->ix, nm_hash_words(&t->secret, t->e[i].key, FLOW_KEY_WORDS), i);
 }
 
 /* --- keys -------------------------------------------------------------- */
@@ -464,14 +436,14 @@ static bool build_key(const struct nm_packet *p, struct nm_flow_prep *k)
     return true;
 }
 
-static uint32_t find(const struct nm_flow_table *t, const uint64_t *key, uint32_t b)
+static uint32_t find(const struct nm_flow_table *t, const uint64_t *key, uint64_t hash)
 {
-    for (uint32_t j = t->bucket[b]; j != 0; j = t->e[j - 1].hnext) {
-        const uint64_t *x = t->e[j - 1].key;
+    NM_INDEX_FOREACH(&t->ix, hash, j, {
+        const uint64_t *x = t->e[j].key;
         if (x[0] == key[0] && x[1] == key[1] && x[2] == key[2] && x[3] == key[3] &&
             x[4] == key[4])
-            return j - 1;
-    }
+            return j;
+    });
     return NIL;
 }
 
@@ -504,17 +476,17 @@ void nm_flow_prepare(const struct nm_flow_table *t, const struct nm_packet *p,
     if (!fp->has_flow)
         return;
     fp->hash = nm_hash_words(&t->secret, fp->key, FLOW_KEY_WORDS);
-    __builtin_prefetch(&t->bucket[(uint32_t)fp->hash & t->mask]);
+    nm_index_prefetch(&t->ix, fp->hash);
 }
 
 void nm_flow_prefetch(const struct nm_flow_table *t, const struct nm_flow_prep *fp)
 {
     if (!fp->has_flow)
         return;
-    uint32_t j = t->bucket[(uint32_t)fp->hash & t->mask];
-    if (j != 0) {
+    uint32_t j = nm_index_guess(&t->ix, fp->hash);
+    if (j != UINT32_MAX) {
         /* The key line, and the counters and TCP state after it. */
-        const char *x = (const char *)&t->e[j - 1];
+        const char *x = (const char *)&t->e[j];
         __builtin_prefetch(x, 1);
         __builtin_prefetch(x + 64, 1);
         __builtin_prefetch(x + 128, 1);
@@ -538,7 +510,7 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p,
     const bool is_tcp = k.cls == FC_TCP;
     const bool pure_syn = is_tcp && (p->tcp_flags & (NM_TCP_SYN | NM_TCP_ACK)) == NM_TCP_SYN;
     const uint64_t h = k.hash;
-    uint32_t i = find(t, k.key, (uint32_t)h & t->mask);
+    uint32_t i = find(t, k.key, h);
     if (++t->touches >= t->gen_touches) {
         t->touches = 0;
         t->gen++;
@@ -558,13 +530,11 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p,
     struct flow_entry *f;
     if (i == NIL) {
         i = alloc_slot(t, ts);
-        if (t->tot->flows_active + 1 > (t->mask + 1) / 2 && t->mask + 1 < t->nbuckets)
-            grow(t);
-        uint32_t b = (uint32_t)h & t->mask;
+        if (nm_index_full(&t->ix))
+            grow(t); /* before linking the new flow: grow() indexes the lists */
         f = &t->e[i];
         memcpy(f->key, k.key, sizeof f->key);
-        f->hnext = t->bucket[b];
-        t->bucket[b] = i + 1;
+        nm_index_insert(&t->ix, h, i);
         f->cls = k.cls;
         f->a_is_client = sender_is_client(p, &k) ? k.src_is_a : !k.src_is_a;
         f->is_conn = 0;

@@ -3,7 +3,9 @@
  */
 #include "hash.h"
 
+#include <assert.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/mman.h>
 
 /* Below this size plain calloc is as good (and keeps small tests cheap). */
@@ -39,4 +41,86 @@ void nm_table_free(void *p, size_t n, size_t size)
         free(p);
     else
         munmap(p, bytes);
+}
+
+/* Slots in use at first (the range grows with the entries). */
+#define NM_INDEX_MIN_SLOTS 1024u
+
+/* Write the slots about to be used: prefetching a never-touched page of the
+ * lazily mapped array costs a page walk every time (hundreds of ns on a VM),
+ * while a written page is mapped once. */
+static void clear_range(struct nm_index *ix)
+{
+    memset(ix->slot, 0, ((size_t)ix->mask + 1) * sizeof *ix->slot);
+}
+
+bool nm_index_init(struct nm_index *ix, uint32_t entries)
+{
+    /* Load <= 1/2 at full capacity: short probe sequences. */
+    uint32_t n = nm_hash_pow2(entries ? entries : 1);
+    if (n <= (1u << 30))
+        n <<= 1;
+    ix->nslots = n;
+    ix->slot = nm_table_alloc(n, sizeof *ix->slot);
+    if (!ix->slot)
+        return false;
+    ix->mask = (n < NM_INDEX_MIN_SLOTS ? n : NM_INDEX_MIN_SLOTS) - 1;
+    ix->count = 0;
+    clear_range(ix);
+    return true;
+}
+
+void nm_index_free(struct nm_index *ix)
+{
+    nm_table_free(ix->slot, ix->nslots, sizeof *ix->slot);
+    ix->slot = NULL;
+}
+
+void nm_index_insert(struct nm_index *ix, uint64_t hash, uint32_t idx)
+{
+    uint32_t pos = nm_index_home(ix, hash);
+    /* Bounded: count < slots in use, so an empty slot exists. */
+    while (ix->slot[pos] != 0)
+        pos = (pos + 1) & ix->mask;
+    ix->slot[pos] = (uint64_t)(uint32_t)hash << 32 | ((uint64_t)idx + 1);
+    ix->count++;
+}
+
+void nm_index_remove(struct nm_index *ix, uint64_t hash, uint32_t idx)
+{
+    uint32_t i = nm_index_home(ix, hash);
+    const uint64_t want = (uint64_t)(uint32_t)hash << 32 | ((uint64_t)idx + 1);
+    for (uint32_t n = 0; ix->slot[i] != want; n++) {
+        if (ix->slot[i] == 0 || n > ix->mask) {
+            /* Not indexed: a caller bug.  NDEBUG builds keep the index intact. */
+            assert(ix->slot[i] != 0 && n <= ix->mask);
+            return;
+        }
+        i = (i + 1) & ix->mask;
+    }
+    /* Backward shift (Knuth's Algorithm R): pull later members of the
+     * probe run into the hole unless their home lies cyclically in
+     * (hole, their position]. */
+    uint32_t j = i;
+    for (;;) {
+        j = (j + 1) & ix->mask;
+        uint64_t s = ix->slot[j];
+        if (s == 0)
+            break;
+        uint32_t k = (uint32_t)(s >> 32) & ix->mask;
+        bool stays = i <= j ? (i < k && k <= j) : (i < k || k <= j);
+        if (stays)
+            continue;
+        ix->slot[i] = s;
+        i = j;
+    }
+    ix->slot[i] = 0;
+    ix->count--;
+}
+
+void nm_index_grow(struct nm_index *ix)
+{
+    ix->mask = ix->mask * 2 + 1;
+    ix->count = 0;
+    clear_range(ix);
 }

@@ -15,6 +15,7 @@
 #ifndef NM_HASH_H
 #define NM_HASH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -90,5 +91,86 @@ static inline uint32_t nm_hash_pow2(uint32_t n)
         p <<= 1;
     return p;
 }
+
+/*
+ * nm_index: the hash index of a table whose entries live in an array of the
+ * caller's.  Open addressing with linear probing over 8-byte slots, each
+ * holding 32 bits of the key's hash and the entry's index + 1 (0 = empty).
+ * A lookup compares the stored hash bits inside the slot array and touches an
+ * entry only when they match, and a removal (backward shift) only moves
+ * slots, so neither walks through other entries' cache lines, which is what
+ * a chained hash does.
+ *
+ * The slot array is allocated for the table's full capacity at load 1/2,
+ * but only mask + 1 slots are in use: the range doubles as the entries grow
+ * (the caller re-inserts every entry after nm_index_grow()), so a small
+ * working set keeps its slots in cache.
+ */
+struct nm_index {
+    uint64_t *slot;
+    uint32_t mask;          /* slots in use - 1 (power of two - 1) */
+    uint32_t nslots;        /* allocated (power of two) */
+    uint32_t count;         /* entries indexed */
+};
+
+/* Index for up to `entries` entries.  false on allocation failure. */
+bool nm_index_init(struct nm_index *ix, uint32_t entries) __attribute__((warn_unused_result));
+void nm_index_free(struct nm_index *ix);
+
+static inline uint32_t nm_index_home(const struct nm_index *ix, uint64_t hash)
+{
+    return (uint32_t)hash & ix->mask;
+}
+
+/* Hint: the slot a lookup of `hash` starts at. */
+static inline void nm_index_prefetch(const struct nm_index *ix, uint64_t hash)
+{
+    __builtin_prefetch(&ix->slot[nm_index_home(ix, hash)]);
+}
+
+/* The entry index in the home slot of `hash` if its hash bits match, else
+ * UINT32_MAX: what to prefetch before a lookup. */
+static inline uint32_t nm_index_guess(const struct nm_index *ix, uint64_t hash)
+{
+    uint64_t s = ix->slot[nm_index_home(ix, hash)];
+    if (s != 0 && (uint32_t)(s >> 32) == (uint32_t)hash)
+        return (uint32_t)s - 1;
+    return UINT32_MAX;
+}
+
+/* Probe loop: for (pos = home; ; pos = next) visit candidates whose stored
+ * hash bits match; stop at an empty slot.  Bounded by the slots in use. */
+#define NM_INDEX_FOREACH(ix, hash, idxvar, body)                                      \
+    do {                                                                             \
+        const uint32_t nm_h32_ = (uint32_t)(hash);                                   \
+        uint32_t nm_pos_ = nm_h32_ & (ix)->mask;                                     \
+        for (uint32_t nm_n_ = 0; nm_n_ <= (ix)->mask; nm_n_++) {                     \
+            const uint64_t nm_s_ = (ix)->slot[nm_pos_];                              \
+            if (nm_s_ == 0)                                                          \
+                break;                                                               \
+            if ((uint32_t)(nm_s_ >> 32) == nm_h32_) {                                \
+                const uint32_t idxvar = (uint32_t)nm_s_ - 1;                         \
+                body                                                                 \
+            }                                                                        \
+            nm_pos_ = (nm_pos_ + 1) & (ix)->mask;                                    \
+        }                                                                            \
+    } while (0)
+
+/* Index entry idx under hash.  The caller keeps count below the capacity
+ * given to nm_index_init() and grows first when nm_index_full(). */
+void nm_index_insert(struct nm_index *ix, uint64_t hash, uint32_t idx);
+
+/* Remove entry idx, indexed under hash (it must be there). */
+void nm_index_remove(struct nm_index *ix, uint64_t hash, uint32_t idx);
+
+/* true if one more entry would exceed load 1/2 and the range can double. */
+static inline bool nm_index_full(const struct nm_index *ix)
+{
+    return ix->count + 1 > (ix->mask + 1) / 2 && ix->mask + 1 < ix->nslots;
+}
+
+/* Double the range in use and empty it; the caller then re-inserts every
+ * entry. */
+void nm_index_grow(struct nm_index *ix);
 
 #endif /* NM_HASH_H */

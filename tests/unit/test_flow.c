@@ -12,6 +12,7 @@
 #include "check.h"
 #include "test_flow_helpers.h"
 
+#include "../../analyze/hash.h"
 #include "../../analyze/tcp.h"
 
 #define C_IP "10.0.0.1"
@@ -698,6 +699,60 @@ static void test_many_flows(void)
     free(l);
 }
 
+/* The flow table's index (hash.h) against a plain array: random inserts,
+ * removals and lookups with deliberately colliding hashes, in a small index
+ * so probe runs wrap around its end, and through growth. */
+static void test_index(void)
+{
+    struct nm_index ix;
+    CHECK(nm_index_init(&ix, 600));
+    enum { N = 600 };
+    static uint64_t hash_of[N];
+    static bool present[N];
+    memset(present, 0, sizeof present);
+    uint32_t x = 4242, live = 0;
+    for (int step = 0; step < 200000; step++) {
+        x = x * 1103515245u + 12345u;
+        uint32_t id = (x >> 8) % N;
+        if (!present[id]) {
+            if (live >= N - 1)
+                continue;
+            /* Few distinct low bits: long probe runs and shared homes. */
+            x = x * 1103515245u + 12345u;
+            hash_of[id] = (uint64_t)x << 32 | ((x >> 3) % 64) | (step % 3 == 0 ? 0xffc0u : 0);
+            if (nm_index_full(&ix)) {
+                nm_index_grow(&ix);
+                for (uint32_t k = 0; k < N; k++)
+                    if (present[k])
+                        nm_index_insert(&ix, hash_of[k], k);
+            }
+            nm_index_insert(&ix, hash_of[id], id);
+            present[id] = true;
+            live++;
+        } else if ((x & 7) == 0) { /* inserts win: ~89% full, so the index grows */
+            nm_index_remove(&ix, hash_of[id], id);
+            present[id] = false;
+            live--;
+        }
+        if (step % 997 == 0) {
+            for (uint32_t k = 0; k < N; k++) {
+                bool found = false;
+                NM_INDEX_FOREACH(&ix, hash_of[k], j, {
+                    if (j == k)
+                        found = true;
+                });
+                if (found != present[k])
+                    fprintf(stderr, "index step %d id %u: found %d present %d\n", step, k,
+                            found, present[k]);
+                CHECK(found == present[k]);
+            }
+            CHECK_EQ_U(ix.count, live);
+        }
+    }
+    CHECK(ix.mask + 1 == ix.nslots); /* grew to the full range */
+    nm_index_free(&ix);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -711,5 +766,6 @@ int main(int argc, char **argv)
     test_keys();
     test_flush_changed_only();
     test_many_flows();
+    test_index();
     return check_report(argv[0]);
 }
