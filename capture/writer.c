@@ -77,7 +77,13 @@ struct nm_writer {
 
     struct nm_wrec *ring;
     struct nm_packet scratch;          /* target of rejected reservations */
+    /* Producer-only state.  While a packet slot is reserved (at index
+     * `next`), records put by the engine for that same packet go into the
+     * slots after it and are published together with it on commit, so a
+     * reservation is never overwritten. */
     bool reserved_in_ring;
+    uint64_t next;                     /* first unpublished slot */
+    uint32_t extra;                    /* records staged behind a reserved slot */
 
     _Alignas(64) atomic_uint_fast64_t head;   /* producer */
     _Alignas(64) atomic_uint_fast64_t tail;   /* consumer */
@@ -289,40 +295,45 @@ static uint64_t ring_used(const struct nm_writer *w, uint64_t head)
 /* A slot for a record that must not be lost: waits for space. */
 static struct nm_wrec *slot_wait(struct nm_writer *w)
 {
-    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
-    while (ring_used(w, head) >= w->slots) {
+    uint64_t idx = w->next + (w->reserved_in_ring ? 1u + w->extra : 0u);
+    while (ring_used(w, idx) >= w->slots) {
         if (atomic_load(&w->abort_now))
             return NULL;
         sleep_us(50);
     }
-    return &w->ring[head & w->mask];
+    return &w->ring[idx & w->mask];
 }
 
 static void slot_publish(struct nm_writer *w)
 {
-    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
-    atomic_store_explicit(&w->head, head + 1, memory_order_release);
+    if (w->reserved_in_ring) {
+        w->extra++;            /* published with the packet in nm_writer_commit_packet() */
+        return;
+    }
+    w->next++;
+    atomic_store_explicit(&w->head, w->next, memory_order_release);
 }
 
 struct nm_packet *nm_writer_reserve_packet(struct nm_writer *w)
 {
     w->reserved_in_ring = false;
+    w->extra = 0;
     if (!w->packets_enabled || atomic_load_explicit(&w->failed, memory_order_relaxed))
         return &w->scratch;
-    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
-    /* Lossy writers keep the last eighth of the ring for aggregate records. */
+    /* Lossy writers keep the last eighth of the ring for aggregate records
+     * (including those staged behind this packet). */
     uint64_t limit = w->lossy ? w->slots - w->slots / 8 : w->slots;
-    if (ring_used(w, head) >= limit) {
+    if (ring_used(w, w->next) >= limit) {
         if (w->lossy)
             return &w->scratch;
-        while (ring_used(w, head) >= limit) {
+        while (ring_used(w, w->next) >= limit) {
             if (atomic_load(&w->abort_now) || atomic_load(&w->failed))
                 return &w->scratch;
             sleep_us(20);
         }
     }
     w->reserved_in_ring = true;
-    struct nm_wrec *r = &w->ring[head & w->mask];
+    struct nm_wrec *r = &w->ring[w->next & w->mask];
     r->type = NM_WREC_PACKET;
     return &r->u.packet.pkt;
 }
@@ -334,10 +345,11 @@ bool nm_writer_commit_packet(struct nm_writer *w, uint64_t flow_id)
             atomic_fetch_add_explicit(&w->queue_drops, 1, memory_order_relaxed);
         return false;
     }
-    uint64_t head = atomic_load_explicit(&w->head, memory_order_relaxed);
-    w->ring[head & w->mask].u.packet.flow_id = flow_id;
-    slot_publish(w);
+    w->ring[w->next & w->mask].u.packet.flow_id = flow_id;
+    w->next += 1u + w->extra;
+    w->extra = 0;
     w->reserved_in_ring = false;
+    atomic_store_explicit(&w->head, w->next, memory_order_release);
     return true;
 }
 
