@@ -11,8 +11,8 @@
  *
  * A lookup is split in three steps so that the engine can overlap the cache
  * misses of the four lookups of a packet (and of the flow lookup):
- * nm_addr_ref_init() hashes and prefetches the bucket, nm_addr_prefetch()
- * reads the bucket and prefetches the entry, nm_addr_count() does the work.
+ * nm_addr_ref_init() hashes and prefetches the index slot, nm_addr_prefetch()
+ * reads the slot and prefetches the entry, nm_addr_count() does the work.
  * Only the last step changes the cache; the first two are hints, so any
  * change in between (an insert that grows the table, an eviction) is safe.
  */

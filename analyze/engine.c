@@ -49,10 +49,10 @@ void nm_engine_config_default(struct nm_engine_config *cfg)
 struct nm_engine *nm_engine_new(const struct nm_engine_config *cfg_in, const struct nm_sink *sink)
 {
     /* Zero (or negative) fields mean "the default", so a caller may start
-     * from a zeroed config. */
-    struct nm_engine_config cfg = *cfg_in;
+     * from a zeroed config; no config at all means every default. */
     struct nm_engine_config def;
     nm_engine_config_default(&def);
+    struct nm_engine_config cfg = cfg_in ? *cfg_in : def;
     if (cfg.max_flows == 0 || cfg.max_flows == UINT32_MAX)
         cfg.max_flows = cfg.max_flows ? UINT32_MAX - 1 : def.max_flows;
     if (cfg.max_addresses == 0 || cfg.max_addresses == UINT32_MAX)

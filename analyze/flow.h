@@ -4,7 +4,7 @@
  * in stats.h.
  *
  * All memory is allocated in nm_flow_table_new(): capacity cfg->max_flows
- * entries, a bucket array, and per-timeout-class LRU lists threaded through
+ * entries, an index (hash.h), and per-timeout-class LRU lists threaded through
  * the entries.  Nothing is allocated per packet.
  */
 #ifndef NM_FLOW_H
@@ -46,7 +46,7 @@ struct nm_flow_prep {
     uint8_t cls, conn_proto, kind;
 };
 
-/* Build the key and hash of a packet and prefetch its bucket. */
+/* Build the key and hash of a packet and prefetch its index slot. */
 void nm_flow_prepare(const struct nm_flow_table *t, const struct nm_packet *pkt,
                      struct nm_flow_prep *fp);
 

@@ -6,7 +6,7 @@
  * wyhash: each step multiplies two words, each XORed with secret material,
  * and folds the halves, so every input bit reaches every output bit within
  * one step.  The secrets come from the seed (splitmix64), so an attacker who
- * does not know the seed cannot aim packets at one bucket (hash flooding);
+ * does not know the seed cannot aim packets at one slot (hash flooding);
  * with seed 0 the secrets are fixed and collisions could be precomputed, so
  * live captures should pass a random seed.  Cost: about 1 ns per word.
  *

@@ -56,7 +56,10 @@
  *       abandoned without a FIN or RST in the capture).  A SYN with the same
  *       ISN is a retransmission and stays in the flow.
  *     - EVICTED: the table was full (cfg.max_flows) and this was the least
- *       recently used flow (flows already idle are expired first).
+ *       recently used flow (flows already idle are expired first).  "Least
+ *       recently used" is exact to 1/256 of the table: the LRU order is kept
+ *       per generation of max_flows/256 packets (flow.c), and depends on the
+ *       packets only, not on flush timing.
  *     - CAPTURE_END: still open at the final flush.
  *
  * CONNECTIONS [flow.c]  (per protocol, struct nm_second_rec and totals)
@@ -85,8 +88,10 @@
  * ADDRESSES [addr.c]  per IPv4, IPv6 and MAC address: packets and wire bytes
  *   sent (as source) and received (as destination), first and last seen.
  *   Only outermost headers.  Broadcast and multicast addresses count.  The
- *   engine keeps a bounded cache of deltas (cfg.max_addresses, LRU); the
- *   database adds the deltas, so totals stay exact whatever the cache size.
+ *   engine keeps a bounded cache of deltas (cfg.max_addresses, LRU exact to
+ *   1/256 of the cache); the database adds the deltas, so totals stay exact
+ *   whatever the cache size.  An address record's first/last times are those
+ *   of its delta; the database keeps the minimum and maximum.
  *
  * PER SECOND [counters.c]  second = floor(timestamp / 1 s).  Deltas: a late
  *   packet adds an extra record for its second.

@@ -341,6 +341,12 @@ static void test_config_defaults(void)
     CHECK(d.tcp_closed_ns == 5 * SEC);
     CHECK(d.udp_idle_ns == 60 * SEC && d.icmp_idle_ns == 60 * SEC && d.other_idle_ns == 60 * SEC);
     nm_engine_free(NULL);
+    e = nm_engine_new(NULL, NULL);
+    CHECK(e != NULL);
+    if (e) {
+        CHECK_EQ_U(feed(e, &p).flow_id, 1);
+        nm_engine_free(e);
+    }
 }
 
 /* Timestamps at the ends of int64 must not overflow the idle arithmetic
