@@ -17,6 +17,7 @@
 #include "source.h"
 #include "writer.h"
 #include "../analyze/engine.h"
+#include "../analyze/latency.h"
 #include "../schema/db.h"
 
 /* How often (wall clock) deltas are flushed to the writer: readers of the
@@ -88,12 +89,23 @@ static void sink_second(void *ctx, const struct nm_second_rec *rec)
     nm_writer_put_second(ctx, rec);
 }
 
+static void sink_latency(void *ctx, const struct nm_latency_sample *s)
+{
+    nm_writer_put_latency(ctx, s);
+}
+
+static void sink_latency_timeout(void *ctx, const struct nm_latency_timeout *t)
+{
+    nm_writer_put_latency_timeout(ctx, t);
+}
+
 struct run_state {
     const struct nm_options *opt;
     struct nm_source *src;
     struct nm_db *db;
     struct nm_writer *writer;
     struct nm_engine *engine;
+    struct nm_latency *latency;
     FILE *eventlog;
     int64_t session_id;
     int linktype;
@@ -126,6 +138,9 @@ static void flush_progress(struct run_state *st, bool final)
 {
     const struct nm_engine_totals *t = nm_engine_totals(st->engine);
     nm_engine_flush(st->engine, t->last_ns, final);
+    /* Pending requests younger than their timeout at the last packet stay
+     * unanswered without counting as timeouts (see latency.h). */
+    nm_latency_flush(st->latency, t->last_ns);
     for (int i = 1; i < NM_MAL_COUNT; i++)
         if (t->malformed[i])
             nm_writer_put_malformed(st->writer, (enum nm_malformed)i, t->malformed[i]);
@@ -157,6 +172,7 @@ static void capture_loop(struct run_state *st, struct nm_run_result *res)
             nm_decode(st->linktype, sp.data, sp.cap_len, sp.wire_len, pkt);
             pkt->ts_ns = sp.ts_ns;
             nm_engine_packet(st->engine, pkt, &verdict);
+            nm_latency_packet(st->latency, pkt, verdict.flow_id);
             nm_writer_commit_packet(st->writer, verdict.flow_id);
             packets++;
             if (opt->count && packets >= opt->count) {
@@ -255,6 +271,8 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     struct nm_writer_config wcfg;
     struct nm_engine_config ecfg;
     struct nm_sink sink;
+    struct nm_latency_config lcfg;
+    struct nm_latency_sink lsink;
 
     memset(res, 0, sizeof *res);
     memset(&st, 0, sizeof st);
@@ -333,7 +351,13 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     sink = (struct nm_sink){ .ctx = st.writer, .flow = sink_flow, .address = sink_address,
                              .second = sink_second };
     st.engine = nm_engine_new(&ecfg, &sink);
-    if (!st.engine) {
+    nm_latency_config_default(&lcfg);
+    lcfg.hash_seed = ecfg.hash_seed * 0x9e3779b97f4a7c15u + 1;
+    lsink = (struct nm_latency_sink){ .ctx = st.writer, .sample = sink_latency,
+                                      .timeout = sink_latency_timeout };
+    st.latency = st.engine ? nm_latency_new(&lcfg, &lsink) : NULL;
+    if (!st.engine || !st.latency) {
+        nm_engine_free(st.engine);
         add_message(res, "out of memory for the flow and address tables (try --max-flows)");
         res->exit_status = NM_EXIT_USAGE;
         nm_writer_abort(st.writer);
@@ -380,6 +404,7 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     if (nm_db_read_summary(st.db, st.session_id, &res->summary) == 0)
         res->have_summary = true;
     nm_engine_free(st.engine);
+    nm_latency_free(st.latency);
 
 out_log:
     if (st.eventlog && fclose(st.eventlog) != 0 && res->exit_status == NM_EXIT_OK) {

@@ -35,6 +35,8 @@ enum nm_wrec_type {
     NM_WREC_MALFORMED,
     NM_WREC_SESSION,
     NM_WREC_LOG,
+    NM_WREC_LATENCY,
+    NM_WREC_LATENCY_TIMEOUT,
 };
 
 struct nm_wrec {
@@ -47,6 +49,8 @@ struct nm_wrec {
         struct nm_flow_rec flow;
         struct nm_addr_rec addr;
         struct nm_second_rec second;
+        struct nm_latency_sample latency;
+        struct nm_latency_timeout latency_timeout;
         struct {
             enum nm_malformed reason;
             uint64_t count;
@@ -226,6 +230,12 @@ static void apply_record(struct nm_writer *w, const struct nm_wrec *r)
         rc = nm_db_session_update(w->db, w->session_id, &fin);
         break;
     }
+    case NM_WREC_LATENCY:
+        rc = nm_db_add_latency(w->db, w->session_id, &r->u.latency);
+        break;
+    case NM_WREC_LATENCY_TIMEOUT:
+        rc = nm_db_add_latency_timeout(w->db, w->session_id, &r->u.latency_timeout);
+        break;
     case NM_WREC_LOG:
         rc = nm_db_log(w->db, w->session_id, r->u.log.level, r->u.log.wall_ns,
                        r->u.log.message);
@@ -381,6 +391,16 @@ void nm_writer_put_address(struct nm_writer *w, const struct nm_addr_rec *rec)
 void nm_writer_put_second(struct nm_writer *w, const struct nm_second_rec *rec)
 {
     PUT_RECORD(w, NM_WREC_SECOND, second, rec);
+}
+
+void nm_writer_put_latency(struct nm_writer *w, const struct nm_latency_sample *s)
+{
+    PUT_RECORD(w, NM_WREC_LATENCY, latency, s);
+}
+
+void nm_writer_put_latency_timeout(struct nm_writer *w, const struct nm_latency_timeout *t)
+{
+    PUT_RECORD(w, NM_WREC_LATENCY_TIMEOUT, latency_timeout, t);
 }
 
 void nm_writer_put_malformed(struct nm_writer *w, enum nm_malformed reason, uint64_t count)

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../analyze/latency.h"
 #include "../analyze/records.h"
 #include "../schema/db.h"
 
@@ -56,6 +57,8 @@ void nm_writer_put_address(struct nm_writer *w, const struct nm_addr_rec *rec);
 void nm_writer_put_second(struct nm_writer *w, const struct nm_second_rec *rec);
 void nm_writer_put_malformed(struct nm_writer *w, enum nm_malformed reason, uint64_t count);
 void nm_writer_put_session(struct nm_writer *w, const struct nm_session_final *fin);
+void nm_writer_put_latency(struct nm_writer *w, const struct nm_latency_sample *s);
+void nm_writer_put_latency_timeout(struct nm_writer *w, const struct nm_latency_timeout *t);
 void nm_writer_put_log(struct nm_writer *w, enum nm_log_level level, const char *message);
 
 /* True once the writer has failed (disk full, locked database, event log

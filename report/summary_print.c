@@ -41,6 +41,52 @@ static int has_connections(enum nm_proto p)
     return 0;
 }
 
+static void print_avg(FILE *fp, const char *name, const struct nm_summary_latency_avg *a)
+{
+    fprintf(fp, "%s%s", name, *name ? " " : "");
+    if (a->samples)
+        fprintf(fp, "%.3f ms (%" PRIu64 " samples)", a->mean_us / 1000.0, a->samples);
+    else
+        fprintf(fp, "-");
+}
+
+/* Latency per kind in milliseconds, then the connection-latency averages
+ * (README "Latency"). */
+static void print_latency(FILE *fp, const struct nm_summary *s)
+{
+    int any = 0;
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++)
+        any |= s->latency[k].samples > 0 || s->latency[k].timeouts > 0;
+    if (!any) {
+        fprintf(fp, "  Latency:            no request/response pairs seen\n");
+        return;
+    }
+    fprintf(fp, "  Latency (ms)        %8s %9s %9s %9s %9s %9s %8s\n", "samples", "mean", "p50",
+            "p90", "p99", "max", "timeouts");
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
+        const struct nm_summary_latency *l = &s->latency[k];
+        if (!l->samples && !l->timeouts)
+            continue;
+        fprintf(fp, "    %-18s %8" PRIu64, nm_latency_kind_name((enum nm_latency_kind)k),
+                l->samples);
+        if (l->samples)
+            fprintf(fp, " %9.3f %9.3f %9.3f %9.3f %9.3f", l->mean_us / 1000.0,
+                    l->p50_us / 1000.0, l->p90_us / 1000.0, l->p99_us / 1000.0,
+                    l->max_us / 1000.0);
+        else
+            fprintf(fp, " %9s %9s %9s %9s %9s", "-", "-", "-", "-", "-");
+        fprintf(fp, " %8" PRIu64 "\n", l->timeouts);
+    }
+    fprintf(fp, "  Average latency:    ");
+    print_avg(fp, "TCP", &s->latency_tcp);
+    print_avg(fp, ", UDP", &s->latency_udp);
+    print_avg(fp, ", ICMP", &s->latency_icmp);
+    print_avg(fp, ", ICMPv6", &s->latency_icmpv6);
+    fprintf(fp, "\n  Average latency across all connections: ");
+    print_avg(fp, "", &s->latency_all);
+    fprintf(fp, "\n");
+}
+
 void nm_summary_print(FILE *fp, const struct nm_summary *s)
 {
     char t1[NM_FMT_TS_LEN], t2[NM_FMT_TS_LEN];
@@ -103,4 +149,5 @@ void nm_summary_print(FILE *fp, const struct nm_summary *s)
                     s->malformed[m]);
     fprintf(fp, "  Drops:              kernel %" PRIu64 ", interface %" PRIu64
             ", queue %" PRIu64 "\n", s->drops_kernel, s->drops_ifdrop, s->drops_queue);
+    print_latency(fp, s);
 }

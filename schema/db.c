@@ -64,6 +64,8 @@ enum stmt_id {
     ST_ROLLBACK_TO,
     ST_MALFORMED,
     ST_LOG,
+    ST_LATENCY,
+    ST_LATENCY_TIMEOUT,
     ST_COUNT
 };
 
@@ -125,6 +127,13 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO nm_second",
     [ST_MALFORMED] = "INSERT OR REPLACE INTO malformed (session_id, reason, count) VALUES (?,?,?)",
     [ST_LOG] = "INSERT INTO log (session_id, wall_ns, level, message) VALUES (?,?,?,?)",
+    [ST_LATENCY] =
+        "INSERT INTO latency_samples (session_id, ts_ns, flow_id, kind, ip_proto, client,"
+        " client_port, server, server_port, value_us) VALUES (?,?,?,?,?,?,?,?,?,?)",
+    [ST_LATENCY_TIMEOUT] =
+        "INSERT INTO latency_timeouts (session_id, kind, server, server_port, ip_proto, count)"
+        " VALUES (?,?,?,?,?,1) ON CONFLICT (session_id, kind, server, server_port, ip_proto)"
+        " DO UPDATE SET count = count + 1",
 };
 
 struct nm_db {
@@ -951,6 +960,54 @@ int nm_db_log(struct nm_db *db, int64_t session_id, enum nm_log_level level, int
     sqlite3_bind_int64(s, 2, wall_ns);
     bind_text(s, 3, level_name(level));
     bind_text(s, 4, message ? message : "");
+    if (run(db, s) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+/* ------------------------------------------------------------ latency -- */
+
+int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_latency_sample *x)
+{
+    char client[64], server[64];
+    sqlite3_stmt *s = stmt(db, ST_LATENCY);
+    if (s == NULL)
+        return -1;
+    int fam = x->ip_version == 6 ? 6 : 4;
+    size_t nc = ip_text(fam, &x->client, client, sizeof client);
+    size_t ns = ip_text(fam, &x->server, server, sizeof server);
+    bool ports = x->ip_proto == 6 || x->ip_proto == 17;
+    sqlite3_bind_int64(s, 1, session_id);
+    sqlite3_bind_int64(s, 2, x->ts_ns);
+    bind_int_if(s, 3, x->flow_id != 0, (int64_t)x->flow_id);
+    bind_text(s, 4, nm_latency_kind_name((enum nm_latency_kind)x->kind));
+    sqlite3_bind_int(s, 5, x->ip_proto);
+    bind_text_n(s, 6, client, nc);
+    bind_int_if(s, 7, ports, x->client_port);
+    bind_text_n(s, 8, server, ns);
+    bind_int_if(s, 9, ports, x->server_port);
+    sqlite3_bind_double(s, 10, (double)x->value_ns / 1000.0);
+    if (run(db, s) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
+                              const struct nm_latency_timeout *t)
+{
+    char server[64];
+    sqlite3_stmt *s = stmt(db, ST_LATENCY_TIMEOUT);
+    if (s == NULL)
+        return -1;
+    size_t ns = ip_text(t->ip_version == 6 ? 6 : 4, &t->server, server, sizeof server);
+    bool ports = t->ip_proto == 6 || t->ip_proto == 17;
+    sqlite3_bind_int64(s, 1, session_id);
+    bind_text(s, 2, nm_latency_kind_name((enum nm_latency_kind)t->kind));
+    bind_text_n(s, 3, server, ns);
+    sqlite3_bind_int(s, 4, ports ? t->server_port : 0);
+    sqlite3_bind_int(s, 5, t->ip_proto);
     if (run(db, s) != 0)
         return -1;
     ok(db);

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../analyze/latency.h"
 #include "../analyze/records.h"
 #include "../capture/decode/decode.h"
 
@@ -94,6 +95,11 @@ int nm_db_add_second(struct nm_db *db, int64_t session_id, const struct nm_secon
 /* Malformed counts by reason for the whole session (replaces previous values). */
 int nm_db_put_malformed(struct nm_db *db, int64_t session_id, enum nm_malformed reason,
                         uint64_t count);
+
+/* Latency: one sample row; a timeout adds 1 to its server's count. */
+int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_latency_sample *s);
+int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
+                              const struct nm_latency_timeout *t);
 
 enum nm_log_level { NM_LOG_INFO, NM_LOG_WARNING, NM_LOG_ERROR };
 int nm_db_log(struct nm_db *db, int64_t session_id, enum nm_log_level level,

@@ -434,3 +434,113 @@ LEFT JOIN proto_seconds ps
        ON ps.session_id = s.session_id AND ps.proto = pr.name AND ps.second = s.second
 WHERE pr.has_connections
 GROUP BY s.session_id, s.second;
+
+-- ------------------------------------------------------------ latency --
+-- One row per latency sample (analyze/latency.h says which packet starts
+-- and which stops the clock for each kind).  value_us = stop - start in
+-- microseconds, exact to the nanosecond.  ts_ns is the stopping packet's.
+CREATE TABLE latency_samples (
+    id          INTEGER PRIMARY KEY,
+    session_id  INTEGER NOT NULL,
+    ts_ns       INTEGER NOT NULL,
+    flow_id     INTEGER,
+    kind        TEXT NOT NULL,       -- 'tcp_handshake', 'dns', 'icmp_echo', ...
+    ip_proto    INTEGER NOT NULL,    -- 6, 17, 1 or 58 (DNS over TCP has 6)
+    client      TEXT NOT NULL,
+    client_port INTEGER,
+    server      TEXT NOT NULL,
+    server_port INTEGER,
+    value_us    REAL NOT NULL
+);
+CREATE INDEX latency_samples_kind ON latency_samples (session_id, kind, value_us);
+
+-- Requests never answered within their kind's timeout, per server.
+CREATE TABLE latency_timeouts (
+    session_id  INTEGER NOT NULL,
+    kind        TEXT NOT NULL,
+    server      TEXT NOT NULL,
+    server_port INTEGER NOT NULL,    -- 0 for ICMP
+    ip_proto    INTEGER NOT NULL,
+    count       INTEGER NOT NULL,
+    PRIMARY KEY (session_id, kind, server, server_port, ip_proto)
+) WITHOUT ROWID;
+
+-- Which kinds are "connection latency": one sample per connection or
+-- exchange, the time the network and the server take to answer a request.
+-- tcp_syn_synack, tcp_synack_ack and tcp_data_ack are parts or repeats and
+-- stay out of the per-protocol averages (their own rows are in latency_stats).
+CREATE TABLE latency_kinds (
+    kind            TEXT PRIMARY KEY,
+    is_connection   INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO latency_kinds VALUES
+    ('tcp_syn_synack', 0), ('tcp_synack_ack', 0), ('tcp_handshake', 1), ('tcp_data_ack', 0),
+    ('dns', 1), ('icmp_echo', 1), ('icmpv6_echo', 1), ('udp_first_response', 1);
+
+-- Per session and kind: count, mean, nearest-rank percentiles, max and
+-- timeouts.  pN is the smallest sample with at least N% of samples <= it.
+CREATE VIEW latency_stats AS
+WITH ranked AS (
+    SELECT session_id, kind, value_us,
+           row_number() OVER (PARTITION BY session_id, kind ORDER BY value_us) AS rn,
+           count(*) OVER (PARTITION BY session_id, kind) AS n
+    FROM latency_samples
+),
+agg AS (
+    SELECT session_id, kind, max(n) AS samples, avg(value_us) AS mean_us,
+           min(CASE WHEN rn >= 0.50 * n THEN value_us END) AS p50_us,
+           min(CASE WHEN rn >= 0.90 * n THEN value_us END) AS p90_us,
+           min(CASE WHEN rn >= 0.99 * n THEN value_us END) AS p99_us,
+           max(value_us) AS max_us
+    FROM ranked GROUP BY session_id, kind
+),
+tmo AS (
+    SELECT session_id, kind, sum(count) AS timeouts FROM latency_timeouts
+    GROUP BY session_id, kind
+),
+keys AS (
+    SELECT session_id, kind FROM agg UNION SELECT session_id, kind FROM tmo
+)
+SELECT k.session_id, k.kind, coalesce(a.samples, 0) AS samples, a.mean_us, a.p50_us,
+       a.p90_us, a.p99_us, a.max_us, coalesce(t.timeouts, 0) AS timeouts
+FROM keys k
+LEFT JOIN agg a ON a.session_id = k.session_id AND a.kind = k.kind
+LEFT JOIN tmo t ON t.session_id = k.session_id AND t.kind = k.kind;
+
+-- The same per server (address and port) and kind.
+CREATE VIEW latency_by_server AS
+WITH ranked AS (
+    SELECT session_id, kind, server, server_port, value_us,
+           row_number() OVER (PARTITION BY session_id, kind, server, server_port
+                              ORDER BY value_us) AS rn,
+           count(*) OVER (PARTITION BY session_id, kind, server, server_port) AS n
+    FROM latency_samples
+)
+SELECT session_id, kind, server, server_port, max(n) AS samples, avg(value_us) AS mean_us,
+       min(CASE WHEN rn >= 0.50 * n THEN value_us END) AS p50_us,
+       min(CASE WHEN rn >= 0.90 * n THEN value_us END) AS p90_us,
+       min(CASE WHEN rn >= 0.99 * n THEN value_us END) AS p99_us,
+       max(value_us) AS max_us,
+       coalesce((SELECT sum(t.count) FROM latency_timeouts t
+                 WHERE t.session_id = ranked.session_id AND t.kind = ranked.kind
+                   AND t.server = ranked.server AND t.server_port = ranked.server_port), 0)
+           AS timeouts
+FROM ranked GROUP BY session_id, kind, server, server_port;
+
+-- Average connection latency per transport protocol (TCP, UDP, ICMP,
+-- ICMPv6) and over all of them ('all'): the mean of the connection-level
+-- samples (latency_kinds.is_connection) whose ip_proto is that protocol.
+-- DNS over TCP counts under TCP, DNS over UDP under UDP.
+CREATE VIEW latency_per_protocol AS
+SELECT session_id,
+       CASE ip_proto WHEN 6 THEN 'TCP' WHEN 17 THEN 'UDP' WHEN 1 THEN 'ICMP'
+                     WHEN 58 THEN 'ICMPv6' ELSE 'Other' END AS proto,
+       count(*) AS samples, avg(value_us) AS mean_us
+FROM latency_samples JOIN latency_kinds USING (kind)
+WHERE is_connection
+GROUP BY session_id, proto
+UNION ALL
+SELECT session_id, 'all', count(*), avg(value_us)
+FROM latency_samples JOIN latency_kinds USING (kind)
+WHERE is_connection
+GROUP BY session_id;

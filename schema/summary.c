@@ -204,6 +204,63 @@ static int read_flows(struct nm_db *db, struct nm_summary *out)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+static int read_latency(struct nm_db *db, struct nm_summary *out)
+{
+    sqlite3_stmt *s = query(db,
+        "SELECT kind, samples, timeouts, coalesce(mean_us, 0), coalesce(p50_us, 0),"
+        " coalesce(p90_us, 0), coalesce(p99_us, 0), coalesce(max_us, 0)"
+        " FROM latency_stats WHERE session_id = ?1", out->session_id);
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    while ((rc = step(db, s)) == SQLITE_ROW) {
+        const unsigned char *kind = sqlite3_column_text(s, 0);
+        for (int k = 0; kind && k < NM_LAT_KIND_COUNT; k++) {
+            if (strcmp((const char *)kind, nm_latency_kind_name((enum nm_latency_kind)k)) != 0)
+                continue;
+            struct nm_summary_latency *l = &out->latency[k];
+            l->samples = col_u64(s, 1);
+            l->timeouts = col_u64(s, 2);
+            l->mean_us = sqlite3_column_double(s, 3);
+            l->p50_us = sqlite3_column_double(s, 4);
+            l->p90_us = sqlite3_column_double(s, 5);
+            l->p99_us = sqlite3_column_double(s, 6);
+            l->max_us = sqlite3_column_double(s, 7);
+        }
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return -1;
+
+    s = query(db, "SELECT proto, samples, mean_us FROM latency_per_protocol"
+                  " WHERE session_id = ?1", out->session_id);
+    if (s == NULL)
+        return -1;
+    while ((rc = step(db, s)) == SQLITE_ROW) {
+        const char *p = (const char *)sqlite3_column_text(s, 0);
+        struct nm_summary_latency_avg *a = NULL;
+        if (!p)
+            continue;
+        if (strcmp(p, "TCP") == 0)
+            a = &out->latency_tcp;
+        else if (strcmp(p, "UDP") == 0)
+            a = &out->latency_udp;
+        else if (strcmp(p, "ICMP") == 0)
+            a = &out->latency_icmp;
+        else if (strcmp(p, "ICMPv6") == 0)
+            a = &out->latency_icmpv6;
+        else if (strcmp(p, "all") == 0)
+            a = &out->latency_all;
+        if (a) {
+            a->samples = col_u64(s, 1);
+            a->mean_us = sqlite3_column_double(s, 2);
+        }
+    }
+    sqlite3_finalize(s);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
 /* The newest session's id; 0 and an error if there is none. */
 static int newest_session(struct nm_db *db, int64_t *id)
 {
@@ -232,7 +289,8 @@ int nm_db_read_summary(struct nm_db *db, int64_t session_id, struct nm_summary *
     out->session_id = session_id;
     if (read_session(db, out) != 0 || read_seconds(db, out) != 0 ||
         read_protocols(db, out) != 0 || read_addresses(db, out) != 0 ||
-        read_malformed(db, out) != 0 || read_flows(db, out) != 0)
+        read_malformed(db, out) != 0 || read_flows(db, out) != 0 ||
+        read_latency(db, out) != 0)
         return -1;
     nm_db_clear_error(db);
     return 0;

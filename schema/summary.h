@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "../analyze/latency.h"
 #include "../analyze/proto.h"
 #include "../capture/decode/decode.h"
 
@@ -32,6 +33,18 @@ struct nm_summary {
     uint64_t tcp_resets, tcp_retransmissions;
     uint64_t flows, flows_evicted, addresses_evicted;
     uint64_t drops_kernel, drops_ifdrop, drops_queue;
+    /* Latency per kind (enum nm_latency_kind order), from latency_stats;
+     * values in microseconds, meaningful when samples > 0. */
+    struct nm_summary_latency {
+        uint64_t samples, timeouts;
+        double mean_us, p50_us, p90_us, p99_us, max_us;
+    } latency[NM_LAT_KIND_COUNT];
+    /* Connection latency averages (latency_per_protocol): TCP, UDP, ICMP,
+     * ICMPv6 and all of them; samples 0 means none. */
+    struct nm_summary_latency_avg {
+        uint64_t samples;
+        double mean_us;
+    } latency_tcp, latency_udp, latency_icmp, latency_icmpv6, latency_all;
 };
 
 /* Fills *out for session_id (<= 0: the newest session). */

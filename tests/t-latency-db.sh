@@ -1,0 +1,66 @@
+#!/bin/sh
+# nm-capture stores every latency sample and timeout the latency module
+# produces: for each sample capture (and the corpus's latency-heavy
+# captures when ../shared is present), the per-kind sorted sample values in
+# latency_samples and the timeout counts in latency_timeouts must equal
+# what tests/tools/latency_dump (the module alone) prints, to the
+# microsecond.  The module itself is checked against tshark by
+# t-latency-oracle.sh; this checks the wiring and the storage.
+BUILD=${BUILD:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+if [ ! -x "$BUILD/nm-capture" ] || ! command -v sqlite3 >/dev/null; then
+    echo "skip: $BUILD/nm-capture or sqlite3 missing"; exit 77
+fi
+if [ ! -x "$BUILD/tests/latency_dump" ]; then
+    sh tests/t-latency-oracle.sh >/dev/null 2>&1   # builds the tool
+fi
+[ -x "$BUILD/tests/latency_dump" ] || { echo "cannot build latency_dump"; exit 1; }
+
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
+captures="sample-pcaps/*.pcap"
+corpus=../shared/captures/corpus
+for c in zeek__wikipedia.pcap ndpi__dns-tunnel-iodine.pcap zeek__icmp_5-pings.pcap \
+         zeek__communityid_icmp6.pcap ndpi__gnutella.pcap zeek__tcp_handshake-reorder.pcap; do
+    [ -f "$corpus/$c" ] && captures="$captures $corpus/$c"
+done
+fail=0; n=0
+for cap in $captures; do
+    [ -f "$cap" ] || continue
+    n=$((n + 1))
+    db=$tmp/$n.db
+    "$BUILD/nm-capture" -q -r "$cap" -d "$db" --no-log >/dev/null 2>"$tmp/err"
+    "$BUILD/tests/latency_dump" "$cap" > "$tmp/dump.json" 2>/dev/null
+    sqlite3 -separator ' ' "$db" "SELECT kind, printf('%.3f', value_us) FROM latency_samples" \
+        > "$tmp/db.txt"
+    sqlite3 -separator ' ' "$db" "SELECT kind, sum(count) FROM latency_timeouts GROUP BY kind" \
+        > "$tmp/tmo.txt"
+    python3 - "$cap" "$tmp/dump.json" "$tmp/db.txt" "$tmp/tmo.txt" <<'PY' || fail=$((fail + 1))
+import json, sys
+cap, dump, dbtxt, tmotxt = sys.argv[1:]
+d = json.load(open(dump))
+db = {}
+for line in open(dbtxt):
+    k, v = line.split()
+    db.setdefault(k, []).append(round(float(v) * 1000))      # ns, to the microsecond
+tmo = {k: int(v) for k, v in (l.split() for l in open(tmotxt))}
+bad = 0
+for kind, vals in d["samples_ms"].items():
+    want = sorted(round(v * 1e6 / 1000) * 1000 for v in vals)
+    got = sorted(round(v / 1000) * 1000 for v in db.get(kind, []))
+    if want != got:
+        print(f"{cap}: {kind}: module gave {len(want)} samples, database holds {len(got)}"
+              f" (first differences: {[x for x in want if x not in got][:3]} / "
+              f"{[x for x in got if x not in want][:3]})")
+        bad = 1
+    if d["timeouts"].get(kind, 0) != tmo.get(kind, 0):
+        print(f"{cap}: {kind}: {d['timeouts'][kind]} timeouts from the module, "
+              f"{tmo.get(kind, 0)} in the database")
+        bad = 1
+total = sum(len(v) for v in d["samples_ms"].values())
+print(f"{cap}: {total} samples, {sum(tmo.values())} timeouts {'MISMATCH' if bad else 'ok'}")
+sys.exit(bad)
+PY
+done
+echo "$n captures, $fail with differences"
+[ "$fail" -eq 0 ]
