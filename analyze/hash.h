@@ -139,8 +139,9 @@ static inline uint32_t nm_index_guess(const struct nm_index *ix, uint64_t hash)
 }
 
 /* Probe loop: for (pos = home; ; pos = next) visit candidates whose stored
- * hash bits match; stop at an empty slot.  Bounded by the slots in use. */
-#define NM_INDEX_FOREACH(ix, hash, idxvar, body)                                      \
+ * hash bits match; stop at an empty slot.  Bounded by the slots in use.  The
+ * body is the variadic part, so commas in it are fine; it may `return`. */
+#define NM_INDEX_FOREACH(ix, hash, idxvar, ...)                                       \
     do {                                                                             \
         const uint32_t nm_h32_ = (uint32_t)(hash);                                   \
         uint32_t nm_pos_ = nm_h32_ & (ix)->mask;                                     \
@@ -150,7 +151,7 @@ static inline uint32_t nm_index_guess(const struct nm_index *ix, uint64_t hash)
                 break;                                                               \
             if ((uint32_t)(nm_s_ >> 32) == nm_h32_) {                                \
                 const uint32_t idxvar = (uint32_t)nm_s_ - 1;                         \
-                body                                                                 \
+                __VA_ARGS__                                                          \
             }                                                                        \
             nm_pos_ = (nm_pos_ + 1) & (ix)->mask;                                    \
         }                                                                            \
