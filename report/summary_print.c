@@ -113,8 +113,13 @@ void nm_summary_print(FILE *fp, const struct nm_summary *s)
         fprintf(fp, "  Capture time span:  - (no packets)\n");
     }
     if (s->end_wall_ns > 0 && s->end_wall_ns >= s->start_wall_ns) {
+        int64_t run_ns = s->end_wall_ns - s->start_wall_ns;
         fprintf(fp, "  Run time:           ");
-        print_span(fp, s->end_wall_ns - s->start_wall_ns);
+        print_span(fp, run_ns);
+        /* Processing rate: packets over the wall-clock run time (for a file,
+         * how fast it was read; live, close to the arrival rate). */
+        if (run_ns > 0)
+            fprintf(fp, " (%.0f packets/s)", (double)s->packets * 1e9 / (double)run_ns);
         fprintf(fp, "\n");
     }
 
