@@ -68,8 +68,10 @@ void nm_options_usage(FILE *fp)
           "      --max-flows N      flow table capacity (default 262144)\n"
           "      --max-addresses N  address cache capacity (default 262144)\n"
           "  -h, --help        this help;  -V, --version  the version\n"
-          "Exit status: 0 done, 1 input cut short or unreadable part-way (what was read is\n"
-          "saved), 2 usage error or cannot start, 3 database or event-log write failed.\n",
+          "Exit status: 0 done (end of input, -c, --duration, or Ctrl+C / SIGTERM), 1 input\n"
+          "cut short or unreadable part-way (what was read is saved), 2 usage error or cannot\n"
+          "start, 3 database or event-log write failed mid-run (earlier batches are saved),\n"
+          "130 a second Ctrl+C while saving (whole transactions only).\n",
           fp);
 }
 
