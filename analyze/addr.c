@@ -43,7 +43,8 @@
 #define GEN_BITS_MASK 0xffffffu
 
 struct addr_entry {
-    uint64_t a0, a1;              /* address bytes, zero-padded */
+    _Alignas(64) uint64_t a0;     /* address bytes, zero-padded */
+    uint64_t a1;
     uint32_t spare;
     uint32_t prev, next;          /* LRU list, NIL ends */
     uint32_t gen_kind;            /* generation of the last move to the head << 8 | kind */

@@ -72,25 +72,29 @@ enum key_kind { KK_PORTS = 0, KK_ICMP_ECHO = 1, KK_ICMP_TYPE = 2, KK_PROTO = 3 }
  * then port), key[4] = port A | port B << 16 | VLAN << 32 | kind << 44 |
  * IP version << 48 | IP protocol << 56.
  */
+/* Exactly three cache lines (the table is 64-byte aligned): the key and
+ * links a lookup reads, the counters, the TCP track.  A packet touches the
+ * first two, and the third for TCP. */
 struct flow_entry {
-    /* first cache line: what a lookup reads */
-    uint64_t key[FLOW_KEY_WORDS];
-    uint32_t spare;
+    _Alignas(64) uint64_t key[FLOW_KEY_WORDS];
     uint32_t prev, next;        /* class LRU list, NIL ends; free list: next */
     uint32_t gen;               /* LRU generation of the last move to the head */
+    uint32_t dprev, dnext;      /* dirty list, NIL ends; dprev NOT_DIRTY: not on it */
     uint8_t cls;                /* enum flow_class = list it is on */
     uint8_t a_is_client;
     uint8_t is_conn;
     uint8_t conn_proto;         /* enum nm_proto */
-    uint8_t dirty;              /* on the dirty list */
-    uint32_t dprev, dnext;      /* dirty list, NIL ends */
-    /* then the counters */
-    uint64_t flow_id;
+    _Alignas(64) uint64_t flow_id;
     int64_t first_ns, last_ns;
     uint64_t pkts[2], bytes[2]; /* [0] client to server */
     uint32_t retrans, resets;
-    struct nm_tcp_track tcp;
+    _Alignas(64) struct nm_tcp_track tcp;
 };
+
+_Static_assert(sizeof(struct flow_entry) == 192, "a flow entry is three cache lines");
+
+/* dprev of a flow that is not on the dirty list. */
+#define NOT_DIRTY (NIL - 1)
 
 struct nm_flow_table {
     struct flow_entry *e;
@@ -185,9 +189,8 @@ static void lru_push_head(struct nm_flow_table *t, uint32_t i)
 static void mark_dirty(struct nm_flow_table *t, uint32_t i)
 {
     struct flow_entry *f = &t->e[i];
-    if (f->dirty)
+    if (f->dprev != NOT_DIRTY)
         return;
-    f->dirty = 1;
     f->dprev = NIL;
     f->dnext = t->dhead;
     if (t->dhead != NIL)
@@ -198,7 +201,7 @@ static void mark_dirty(struct nm_flow_table *t, uint32_t i)
 static void dirty_unlink(struct nm_flow_table *t, uint32_t i)
 {
     struct flow_entry *f = &t->e[i];
-    if (!f->dirty)
+    if (f->dprev == NOT_DIRTY)
         return;
     if (f->dprev != NIL)
         t->e[f->dprev].dnext = f->dnext;
@@ -206,7 +209,7 @@ static void dirty_unlink(struct nm_flow_table *t, uint32_t i)
         t->dhead = f->dnext;
     if (f->dnext != NIL)
         t->e[f->dnext].dprev = f->dprev;
-    f->dirty = 0;
+    f->dprev = NOT_DIRTY;
 }
 
 /* --- records ----------------------------------------------------------- */
@@ -300,7 +303,7 @@ void nm_flow_flush(struct nm_flow_table *t, bool final)
     uint32_t next;
     for (uint32_t i = t->dhead; i != NIL; i = next) {
         next = t->e[i].dnext;
-        t->e[i].dirty = 0;
+        t->e[i].dprev = NOT_DIRTY;
         emit(t, &t->e[i], NM_FEND_ACTIVE);
     }
     t->dhead = NIL;
@@ -541,7 +544,7 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p,
         f->conn_proto = k.conn_proto;
         f->flow_id = t->next_id++;
         f->gen = t->gen;
-        f->dirty = 0;
+        f->dprev = NOT_DIRTY;
         f->first_ns = f->last_ns = ts;
         f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
         f->retrans = f->resets = 0;

@@ -75,10 +75,12 @@ static inline uint64_t nm_hash_words(const struct nm_hash_secret *hs, const uint
 }
 
 /*
- * Zeroed memory for n elements of `size` bytes, for a table that lives as
- * long as the engine (hash.c says why it is plain calloc).  NULL on failure
- * or overflow.  Free with nm_table_free() and the same n and size.
+ * Zeroed memory for n elements of `size` bytes, aligned to NM_TABLE_ALIGN
+ * (a cache line), for a table that lives as long as the engine; pages are
+ * only touched when used (hash.c).  NULL on failure or overflow.  Free with
+ * nm_table_free() and the same n and size.
  */
+#define NM_TABLE_ALIGN 64u
 void *nm_table_alloc(size_t n, size_t size) __attribute__((warn_unused_result));
 void nm_table_free(void *p, size_t n, size_t size);
 

@@ -20,14 +20,13 @@
 
 #include "../capture/decode/decode.h"
 #include "records.h"
-#include "stats.h"
 
 /* Wireshark's out-of-order threshold when no handshake RTT is known: a
  * segment that fills a hole within 3 ms of the highest one is reordering,
  * not a retransmission. */
-#define NM_TCP_OOO_DEFAULT_NS 3000000
+#define NM_TCP_OOO_DEFAULT_US 3000u
 /* A fast retransmission must follow the duplicate ACKs within 20 ms. */
-#define NM_TCP_FAST_RETRANS_NS 20000000
+#define NM_TCP_FAST_RETRANS_US 20000u
 /* Duplicate ACKs needed before a fast retransmission (Wireshark uses >= 2
  * because the third one may be missing from the capture). */
 #define NM_TCP_FAST_RETRANS_DUPACKS 2
@@ -82,7 +81,7 @@ static void tcp_state(struct nm_tcp_track *t, int dir, uint16_t flags)
  * spurious retransmission (already acknowledged by the peer), fast
  * retransmission, out-of-order, plain retransmission.  Returns NM_TCPR_* bits.
  */
-static unsigned tcp_sequence(struct nm_tcp_track *t, int dir, int64_t ts, uint16_t flags,
+static unsigned tcp_sequence(struct nm_tcp_track *t, int dir, uint32_t now, uint16_t flags,
                              uint32_t seq, uint32_t ack, uint32_t len, uint16_t window)
 {
     struct nm_tcp_dir *f = &t->d[dir];
@@ -136,17 +135,14 @@ static unsigned tcp_sequence(struct nm_tcp_track *t, int dir, int64_t ts, uint16
         if (len > 0 && r->lastack != 0 && NM_SEQ_LE(seq + len, r->lastack)) {
             res |= NM_TCPR_RETRANS; /* spurious: the peer already acknowledged it */
         } else if (not_advanced && r->dupacks >= NM_TCP_FAST_RETRANS_DUPACKS &&
-                   r->lastack == seq && ts >= r->lastack_ns &&
-                   nm_ts_diff(ts, r->lastack_ns) < NM_TCP_FAST_RETRANS_NS) {
+                   r->lastack == seq && now - r->lastack_us < NM_TCP_FAST_RETRANS_US) {
             res |= NM_TCPR_RETRANS; /* fast retransmission */
         } else {
-            int64_t thres = (t->flags & NM_TCPT_RTT) ? (int64_t)t->first_rtt_ns
-                                                     : NM_TCP_OOO_DEFAULT_NS;
+            uint32_t thres = (t->flags & NM_TCPT_RTT) ? t->first_rtt_us : NM_TCP_OOO_DEFAULT_US;
             uint32_t end = seq + len + (synfin ? 1u : 0u);
-            /* Wireshark computes the time difference unsigned: a segment
-             * stamped before the highest one is never out-of-order. */
-            if (not_advanced && ts >= f->nextseq_ns && nm_ts_diff(ts, f->nextseq_ns) < thres &&
-                f->nextseq != end)
+            /* Unsigned time difference, as in Wireshark: a segment stamped
+             * before the highest one is never out-of-order. */
+            if (not_advanced && now - f->nextseq_us < thres && f->nextseq != end)
                 res |= NM_TCPR_OOO; /* fills a hole soon after: reordering */
             else if (not_advanced)
                 res |= NM_TCPR_RETRANS;
@@ -161,13 +157,13 @@ static unsigned tcp_sequence(struct nm_tcp_track *t, int dir, int64_t ts, uint16
     uint32_t nxt = seq + len + (synfin ? 1u : 0u);
     if (!zwp && (f->nextseq == 0 || NM_SEQ_GT(nxt, f->nextseq))) {
         f->nextseq = nxt;
-        f->nextseq_ns = ts;
+        f->nextseq_us = now;
     }
 
     f->window = window;
     f->flags |= NM_TCPD_WIN_SEEN;
     f->lastack = ack;
-    f->lastack_ns = ts;
+    f->lastack_us = now;
     f->flags &= (uint8_t)~(NM_TCPD_LAST_KA | NM_TCPD_LAST_ZWP);
     if (keepalive)
         f->flags |= NM_TCPD_LAST_KA;
@@ -180,20 +176,22 @@ unsigned nm_tcp_segment(struct nm_tcp_track *t, int dir, int64_t ts_ns, uint16_t
                         uint32_t seq, uint32_t ack, uint32_t len, uint16_t window)
 {
     dir &= 1;
-    unsigned res = tcp_sequence(t, dir, ts_ns, flags, seq, ack, len, window);
+    const uint32_t now = nm_tcp_us(ts_ns);
+    unsigned res = tcp_sequence(t, dir, now, flags, seq, ack, len, window);
 
     /* Initial RTT as Wireshark defines it: from the latest pure SYN to the
      * first ACK without SYN (the third packet of the handshake). */
     uint16_t sa = flags & (NM_TCP_SYN | NM_TCP_ACK);
     if (sa == NM_TCP_SYN) {
-        t->syn_ns = ts_ns;
+        t->syn_us = now;
         t->flags |= NM_TCPT_SYN_TS;
     } else if (sa == NM_TCP_ACK && (t->flags & NM_TCPT_SYN_TS) && !(t->flags & NM_TCPT_RTT)) {
-        int64_t rtt = nm_ts_diff(ts_ns, t->syn_ns);
-        /* Wireshark stores the delta as is; a zero or negative one (clock
-         * steps) means "unknown" there because it tests for zero time. */
-        if (rtt > 0) {
-            t->first_rtt_ns = rtt > (int64_t)UINT32_MAX ? UINT32_MAX : (uint32_t)rtt;
+        uint32_t rtt = now - t->syn_us;
+        /* A zero delta stays "unknown", as in Wireshark (which tests for
+         * zero time); a negative one (clock step) wraps huge and is kept
+         * out too, where Wireshark would store it. */
+        if (rtt != 0 && rtt < UINT32_MAX / 2) {
+            t->first_rtt_us = rtt;
             t->flags |= NM_TCPT_RTT;
         }
     }

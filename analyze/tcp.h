@@ -13,6 +13,14 @@
  * wraparound past 2^32 is handled.  Deliberately left out: Wireshark's
  * "ACKed lost segment" bookkeeping (it only nudges the duplicate-ACK count)
  * and its cap of 1000 unacknowledged segments.
+ *
+ * Times are kept on a wrapping 32-bit microsecond clock (nm_tcp_us()) so the
+ * whole track fits in one cache line of the flow entry.  Differences are
+ * taken modulo 2^32 us: exact for gaps below 71 minutes, and a timestamp
+ * that goes backwards gives a huge difference, which is what Wireshark's
+ * unsigned arithmetic gives too.  The only visible effect: thresholds are
+ * compared at 1 us instead of 1 ns resolution, and a handshake RTT below
+ * 1 us counts as unknown (3 ms threshold).
  */
 #ifndef NM_TCP_H
 #define NM_TCP_H
@@ -32,10 +40,16 @@
 #define NM_TCPD_LAST_KA   0x08u /* last segment from this side was a keep-alive */
 #define NM_TCPD_LAST_ZWP  0x10u /* ... a zero-window probe */
 
+/* The wrapping microsecond clock of the TCP track (see above). */
+static inline uint32_t nm_tcp_us(int64_t ts_ns)
+{
+    return (uint32_t)(uint64_t)(ts_ns / 1000);
+}
+
 /* One direction of a connection (Wireshark's tcp_flow_t subset). */
 struct nm_tcp_dir {
-    int64_t nextseq_ns;     /* when nextseq last advanced */
-    int64_t lastack_ns;     /* when this side last sent a packet (Wireshark's lastacktime) */
+    uint32_t nextseq_us;    /* when nextseq last advanced */
+    uint32_t lastack_us;    /* when this side last sent a packet (Wireshark's lastacktime) */
     uint32_t nextseq;       /* highest seq + len (+1 for SYN/FIN) sent; 0 = none yet */
     uint32_t lastack;       /* ack field of the last packet sent; 0 = none */
     uint32_t base_seq;      /* ISN: SYN's seq, else first seq - 1, else peer's ack - 1 */
@@ -46,17 +60,19 @@ struct nm_tcp_dir {
 
 /* Track flags (struct nm_tcp_track.flags). */
 #define NM_TCPT_RST      0x01u /* a RST was seen */
-#define NM_TCPT_SYN_TS   0x02u /* syn_ns holds the time of the latest pure SYN */
-#define NM_TCPT_RTT      0x04u /* first_rtt_ns is measured */
+#define NM_TCPT_SYN_TS   0x02u /* syn_us holds the time of the latest pure SYN */
+#define NM_TCPT_RTT      0x04u /* first_rtt_us is measured */
 
 struct nm_tcp_track {
     struct nm_tcp_dir d[2]; /* [0] sent by the client, [1] sent by the server */
-    int64_t syn_ns;         /* latest pure SYN (Wireshark's ts_mru_syn) */
-    uint32_t first_rtt_ns;  /* SYN -> first ACK without SYN, saturating; threshold for
-                               telling out-of-order from retransmitted segments */
+    uint32_t syn_us;        /* latest pure SYN (Wireshark's ts_mru_syn) */
+    uint32_t first_rtt_us;  /* SYN -> first ACK without SYN; threshold for telling
+                               out-of-order from retransmitted segments */
     uint8_t state;          /* enum nm_tcp_state */
     uint8_t flags;          /* NM_TCPT_* */
 };
+
+_Static_assert(sizeof(struct nm_tcp_track) <= 64, "the TCP track fits in one cache line");
 
 /* Result bits of nm_tcp_segment(). */
 #define NM_TCPR_RETRANS  0x01u /* tcp.analysis.retransmission (incl. fast, spurious) */
