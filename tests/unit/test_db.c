@@ -811,7 +811,8 @@ static void test_aggregates(void)
             "  Average size:       92.00 bytes\n",
             ("  Capture time span:  28.500000 s (1970-01-12 13:46:43.100000 to "
              "1970-01-12 13:47:11.600000 UTC)\n"),
-            "  Run time:           2.500000 s\n",
+            "  Run time:           2.500000 s (2 packets/s)\n",
+            "  Latency:            no request/response pairs seen\n",
             "  Ethernet                5              460      92.00            -\n",
             "  TCP                     3              260      86.67            2\n",
             "  ARP                     0                0          -            -\n",
