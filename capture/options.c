@@ -17,6 +17,7 @@ enum {
     OPT_MAX_ADDRESSES,
     OPT_QUEUE,
     OPT_DURATION,
+    OPT_NO_LATENCY,
 };
 
 static const struct option long_options[] = {
@@ -34,6 +35,7 @@ static const struct option long_options[] = {
     { "aggregate", no_argument, NULL, 'A' },
     { "utc", no_argument, NULL, 'u' },
     { "quiet", no_argument, NULL, 'q' },
+    { "no-latency", no_argument, NULL, OPT_NO_LATENCY },
     { "list-interfaces", no_argument, NULL, 'D' },
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-addresses", required_argument, NULL, OPT_MAX_ADDRESSES },
@@ -64,6 +66,7 @@ void nm_options_usage(FILE *fp)
           "                    rows and no event log (for busy links)\n"
           "  -u, --utc         event-log times in UTC (default: local time)\n"
           "  -q                do not print the final statistics\n"
+          "      --no-latency  do not measure latency (saves its cost on busy links)\n"
           "  -n                accepted for tcpdump compatibility (names are never resolved)\n"
           "      --max-flows N      flow table capacity (default 262144)\n"
           "      --max-addresses N  address cache capacity (default 262144)\n"
@@ -191,6 +194,7 @@ int nm_options_parse(int argc, char **argv, struct nm_options *o, char *errbuf, 
             break;
         case 'p': o->promisc = false; break;
         case OPT_IMMEDIATE: o->immediate = true; break;
+        case OPT_NO_LATENCY: o->no_latency = true; break;
         case 'F': o->filter_file = optarg; break;
         case 'A': o->aggregate = true; break;
         case 'u': o->utc = true; break;

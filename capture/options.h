@@ -27,6 +27,7 @@ struct nm_options {
     bool aggregate;            /* -A: no per-packet rows and no event log */
     bool utc;                  /* -u / --utc: event log in UTC */
     bool quiet;                /* -q: no final statistics */
+    bool no_latency;           /* --no-latency: no latency tracking */
     bool list_interfaces;      /* -D */
     bool show_help, show_version;
     uint32_t max_flows, max_addresses;

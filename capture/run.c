@@ -140,7 +140,8 @@ static void flush_progress(struct run_state *st, bool final)
     nm_engine_flush(st->engine, t->last_ns, final);
     /* Pending requests younger than their timeout at the last packet stay
      * unanswered without counting as timeouts (see latency.h). */
-    nm_latency_flush(st->latency, t->last_ns);
+    if (st->latency)
+        nm_latency_flush(st->latency, t->last_ns);
     for (int i = 1; i < NM_MAL_COUNT; i++)
         if (t->malformed[i])
             nm_writer_put_malformed(st->writer, (enum nm_malformed)i, t->malformed[i]);
@@ -172,7 +173,8 @@ static void capture_loop(struct run_state *st, struct nm_run_result *res)
             nm_decode(st->linktype, sp.data, sp.cap_len, sp.wire_len, pkt);
             pkt->ts_ns = sp.ts_ns;
             nm_engine_packet(st->engine, pkt, &verdict);
-            nm_latency_packet(st->latency, pkt, verdict.flow_id);
+            if (st->latency)
+                nm_latency_packet(st->latency, pkt, verdict.flow_id);
             nm_writer_commit_packet(st->writer, verdict.flow_id);
             packets++;
             if (opt->count && packets >= opt->count) {
@@ -355,8 +357,8 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     lcfg.hash_seed = ecfg.hash_seed * 0x9e3779b97f4a7c15u + 1;
     lsink = (struct nm_latency_sink){ .ctx = st.writer, .sample = sink_latency,
                                       .timeout = sink_latency_timeout };
-    st.latency = st.engine ? nm_latency_new(&lcfg, &lsink) : NULL;
-    if (!st.engine || !st.latency) {
+    st.latency = st.engine && !opt->no_latency ? nm_latency_new(&lcfg, &lsink) : NULL;
+    if (!st.engine || (!st.latency && !opt->no_latency)) {
         nm_engine_free(st.engine);
         add_message(res, "out of memory for the flow and address tables (try --max-flows)");
         res->exit_status = NM_EXIT_USAGE;

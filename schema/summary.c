@@ -8,6 +8,7 @@
 #include "summary.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -212,6 +213,12 @@ static int latency_kind_index(const unsigned char *kind)
     return -1;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
 /* Nearest-rank percentile rank: the smallest rank r with r >= p * n, the
  * same rule as the latency_stats view. */
 static uint64_t pct_rank(uint64_t n, unsigned pct)
@@ -220,9 +227,8 @@ static uint64_t pct_rank(uint64_t n, unsigned pct)
     return r ? r : 1;
 }
 
-/* Per-kind statistics, the numbers of the latency_stats view, computed with
- * one sorted scan instead of the view's window functions (which took 1.5 s
- * on 400k samples; this takes about a quarter of that). */
+/* Per-kind statistics, the numbers of the latency_stats view, computed
+ * without the view's window functions (1.5 s on 400k samples). */
 static int read_latency(struct nm_db *db, struct nm_summary *out)
 {
     sqlite3_stmt *s = query(db,
@@ -244,32 +250,45 @@ static int read_latency(struct nm_db *db, struct nm_summary *out)
     if (rc != SQLITE_DONE)
         return -1;
 
-    s = query(db, "SELECT kind, value_us FROM latency_samples WHERE session_id = ?1"
-                  " ORDER BY kind, value_us", out->session_id);
-    if (s == NULL)
-        return -1;
-    int cur = -1;
-    uint64_t rank = 0;
-    while ((rc = step(db, s)) == SQLITE_ROW) {
-        int k = latency_kind_index(sqlite3_column_text(s, 0));
-        if (k < 0)
+    /* Percentiles: the values of each kind in one unsorted scan, sorted in
+     * memory (SQLite's sorter took 2 s for 1.3 M samples, qsort a tenth of
+     * that).  Memory: 8 bytes per sample of the session. */
+    double *vals[NM_LAT_KIND_COUNT] = { NULL };
+    uint64_t fill[NM_LAT_KIND_COUNT] = { 0 };
+    int ret = 0;
+    for (int k = 0; k < NM_LAT_KIND_COUNT && ret == 0; k++) {
+        if (out->latency[k].samples == 0)
             continue;
-        if (k != cur) {
-            cur = k;
-            rank = 0;
-        }
-        rank++;
-        struct nm_summary_latency *l = &out->latency[k];
-        double v = sqlite3_column_double(s, 1);
-        if (rank == pct_rank(l->samples, 50))
-            l->p50_us = v;
-        if (rank == pct_rank(l->samples, 90))
-            l->p90_us = v;
-        if (rank == pct_rank(l->samples, 99))
-            l->p99_us = v;
+        vals[k] = malloc(out->latency[k].samples * sizeof *vals[k]);
+        if (!vals[k])
+            ret = nm_db_fail_msg(db, "out of memory for latency percentiles");
     }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
+    s = ret == 0 ? query(db, "SELECT kind, value_us FROM latency_samples WHERE session_id = ?1",
+                         out->session_id)
+                 : NULL;
+    if (s == NULL)
+        ret = -1;
+    while (ret == 0 && (rc = step(db, s)) == SQLITE_ROW) {
+        int k = latency_kind_index(sqlite3_column_text(s, 0));
+        if (k >= 0 && fill[k] < out->latency[k].samples)
+            vals[k][fill[k]++] = sqlite3_column_double(s, 1);
+    }
+    if (s != NULL) {
+        sqlite3_finalize(s);
+        if (rc != SQLITE_DONE)
+            ret = -1;
+    }
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
+        struct nm_summary_latency *l = &out->latency[k];
+        if (ret == 0 && fill[k] > 0) {
+            qsort(vals[k], fill[k], sizeof *vals[k], cmp_double);
+            l->p50_us = vals[k][pct_rank(fill[k], 50) - 1];
+            l->p90_us = vals[k][pct_rank(fill[k], 90) - 1];
+            l->p99_us = vals[k][pct_rank(fill[k], 99) - 1];
+        }
+        free(vals[k]);
+    }
+    if (ret != 0)
         return -1;
 
     s = query(db, "SELECT kind, sum(count) FROM latency_timeouts WHERE session_id = ?1"
