@@ -29,15 +29,20 @@ for cap in $captures; do
     [ -f "$cap" ] || continue
     n=$((n + 1))
     db=$tmp/$n.db
-    "$BUILD/nm-capture" -q -r "$cap" -d "$db" --no-log >/dev/null 2>"$tmp/err"
+    "$BUILD/nm-capture" -r "$cap" -d "$db" --no-log >"$tmp/summary.txt" 2>"$tmp/err"
+    sqlite3 -separator ' ' "$db" "SELECT kind, samples, printf('%.3f %.3f %.3f %.3f %.3f',
+        coalesce(mean_us,0)/1000.0, coalesce(p50_us,0)/1000.0, coalesce(p90_us,0)/1000.0,
+        coalesce(p99_us,0)/1000.0, coalesce(max_us,0)/1000.0), timeouts FROM latency_stats" \
+        > "$tmp/view.txt"
     "$BUILD/tests/latency_dump" "$cap" > "$tmp/dump.json" 2>/dev/null
     sqlite3 -separator ' ' "$db" "SELECT kind, printf('%.3f', value_us) FROM latency_samples" \
         > "$tmp/db.txt"
     sqlite3 -separator ' ' "$db" "SELECT kind, sum(count) FROM latency_timeouts GROUP BY kind" \
         > "$tmp/tmo.txt"
-    python3 - "$cap" "$tmp/dump.json" "$tmp/db.txt" "$tmp/tmo.txt" <<'PY' || fail=$((fail + 1))
+    python3 - "$cap" "$tmp/dump.json" "$tmp/db.txt" "$tmp/tmo.txt" "$tmp/view.txt" \
+        "$tmp/summary.txt" <<'PY' || fail=$((fail + 1))
 import json, sys
-cap, dump, dbtxt, tmotxt = sys.argv[1:]
+cap, dump, dbtxt, tmotxt, viewtxt, summtxt = sys.argv[1:]
 d = json.load(open(dump))
 db = {}
 for line in open(dbtxt):
@@ -56,6 +61,23 @@ for kind, vals in d["samples_ms"].items():
     if d["timeouts"].get(kind, 0) != tmo.get(kind, 0):
         print(f"{cap}: {kind}: {d['timeouts'][kind]} timeouts from the module, "
               f"{tmo.get(kind, 0)} in the database")
+        bad = 1
+# The final statistics (schema/summary.c, computed in C) print the same
+# numbers as the latency_stats view (SQL): one definition, two readers.
+printed = {}
+for line in open(summtxt):
+    f = line.split()
+    if len(f) == 8 and f[0] in d["samples_ms"]:
+        printed[f[0]] = f[1:]
+for line in open(viewtxt):
+    f = line.split()
+    kind, view = f[0], [f[1]] + f[2:7] + [f[7]]
+    got = printed.get(kind)
+    # counts exact; times to the printed 0.001 ms (both sides round a mean)
+    same = got is not None and got[0] == view[0] and got[6] == view[6] and all(
+        abs(float(a) - float(b)) <= 0.0011 for a, b in zip(got[1:6], view[1:6]))
+    if not same:
+        print(f"{cap}: {kind}: summary prints {printed.get(kind)}, latency_stats view says {view}")
         bad = 1
 total = sum(len(v) for v in d["samples_ms"].values())
 print(f"{cap}: {total} samples, {sum(tmo.values())} timeouts {'MISMATCH' if bad else 'ok'}")
