@@ -147,9 +147,13 @@ demo: all
 	./nm-capture -r $(DEMO_PCAP) -d out/netmon.db -l out/network_events.log
 	@echo "database: out/netmon.db   event log: out/network_events.log"
 
-# Everything: the normal build's tests, then again under ASan+UBSan.
+# Everything: the normal build's tests, then again under ASan+UBSan, and a
+# clang build of everything (-Werror: it must be clean under both compilers).
 check: test
 	$(Q)$(MAKE) --no-print-directory SANITIZE=1 test
+	$(Q)if command -v clang >/dev/null; then \
+	  $(MAKE) --no-print-directory CC=clang BUILD=build-clang all unit >/dev/null && \
+	  echo "clang build: clean"; fi
 
 bench: all
 	$(Q)BUILD=$(BUILD) sh tests/bench/run-bench.sh
@@ -172,6 +176,6 @@ uninstall:
 	rm -f $(addprefix $(DESTDIR)$(PREFIX)/bin/,nm-capture nm-live nm-report)
 
 clean:
-	rm -rf build build-asan build-tsan build-fuzz nm-capture nm-live nm-report
+	rm -rf build build-asan build-tsan build-fuzz build-clang nm-capture nm-live nm-report
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
