@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define NM_DEFAULT_SNAPLEN 262144u  /* tcpdump's default since 4.99 */
 
@@ -82,13 +83,25 @@ static struct nm_source *open_file(const struct nm_source_config *cfg, char *err
     snprintf(src->name, sizeof src->name, "%s", strcmp(cfg->file, "-") == 0 ? "(stdin)" : cfg->file);
     src->pcap = pcap_open_offline_with_tstamp_precision(cfg->file, PCAP_TSTAMP_PRECISION_NANO, pe);
     if (!src->pcap) {
+        struct stat sb;
         *truncated = is_truncation_message(pe);
         /* libpcap already names the file when it cannot open it; other
-         * messages (bad magic, truncation) do not. */
-        if (strstr(pe, cfg->file))
+         * messages (bad magic, truncation) do not.  Two of its messages
+         * puzzle users, so they get plainer words: an empty file is not a
+         * capture cut short (nothing was ever written to it), and "unknown
+         * file format" does not say which formats are known. */
+        if (strcmp(cfg->file, "-") != 0 && stat(cfg->file, &sb) == 0 && S_ISREG(sb.st_mode) &&
+            sb.st_size == 0) {
+            *truncated = false;
+            snprintf(errbuf, errlen, "%s: empty file (0 bytes), not a capture file", src->name);
+        } else if (strstr(pe, "unknown file format")) {
+            snprintf(errbuf, errlen, "%s: not a pcap or pcapng capture file (unknown file format)",
+                     src->name);
+        } else if (strstr(pe, cfg->file)) {
             snprintf(errbuf, errlen, "%s", pe);
-        else
+        } else {
             snprintf(errbuf, errlen, "%s: %s", src->name, pe);
+        }
         free(src);
         return NULL;
     }
