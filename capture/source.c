@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,11 @@
 
 struct nm_source {
     pcap_t *pcap;
+    /* Set by nm_source_break() (a signal handler).  pcap_breakloop() alone
+     * does not stop pcap_next_ex() on a file: a read from a pipe that the
+     * signal interrupts fails with EINTR instead, which is a stop, not a
+     * read error. */
+    volatile sig_atomic_t broken;
     bool live;
     int ts_precision;
     char name[256];
@@ -34,7 +40,10 @@ static bool is_truncation_message(const char *msg)
  * resolution, often 9 digits) count as 9, classic pcap as 6. */
 static int file_ts_precision(const char *path)
 {
-    if (strcmp(path, "-") == 0)
+    struct stat sb;
+    /* Only a regular file can be opened a second time without stealing
+     * bytes from libpcap: a FIFO or /dev/stdin would lose its first 4. */
+    if (strcmp(path, "-") == 0 || stat(path, &sb) != 0 || !S_ISREG(sb.st_mode))
         return 6;
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -199,8 +208,10 @@ enum nm_source_status nm_source_next(struct nm_source *src, struct nm_source_pac
     case 0:
         return NM_SRC_TIMEOUT;
     case PCAP_ERROR_BREAK:
-        return src->live ? NM_SRC_BREAK : NM_SRC_EOF;
+        return src->live || src->broken ? NM_SRC_BREAK : NM_SRC_EOF;
     default: {
+        if (src->broken)
+            return NM_SRC_BREAK;
         const char *why = pcap_geterr(src->pcap);
         snprintf(errbuf, errlen, "%s: %s", src->name, why);
         return is_truncation_message(why) ? NM_SRC_TRUNCATED : NM_SRC_ERROR;
@@ -210,8 +221,10 @@ enum nm_source_status nm_source_next(struct nm_source *src, struct nm_source_pac
 
 void nm_source_break(struct nm_source *src)
 {
-    if (src && src->pcap)
+    if (src && src->pcap) {
+        src->broken = 1;
         pcap_breakloop(src->pcap);
+    }
 }
 
 int nm_source_linktype(const struct nm_source *src)
