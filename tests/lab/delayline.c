@@ -55,7 +55,7 @@
 
 #define QUEUE_SLOTS 4096u           /* frames held per direction: 40 ms at 100k frames/s */
 #define SLOT_BYTES 2048u            /* MTU 1500 + Ethernet + VLAN; offloads are off in the lab */
-#define SPIN_NS 200000              /* wake-up from a sleep is 10-100 us late: spin the rest */
+#define SPIN_NS 200000              /* a sleep wakes 10-100 us late, more on a busy VM: spin the rest */
 #define MAX_DRAIN 256               /* frames read per socket per turn (bounded loop) */
 #define MAX_DELAY_US 10000000L      /* 10 s */
 #define MAX_SECONDS 86400L
