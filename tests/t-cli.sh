@@ -138,14 +138,16 @@ got=$(sqlite3 "$tmp/f3.db" "SELECT count(*), sum(ip_proto = 6) FROM packets")
 rm -f "$tmp/c.db" "$tmp/c.log"
 run -q -r "$http" -d c.db -l c.log -c 7
 [ $rc -eq 0 ] || bad "-c 7: exit $rc"
-got=$(sqlite3 "$tmp/c.db" "SELECT end_reason, packets, (SELECT count(*) FROM packets) FROM sessions")
+got=$(sqlite3 "$tmp/c.db" "SELECT end_reason, packets, (SELECT count(*) FROM packets)
+                          FROM sessions")
 [ "$got" = "count|7|7" ] || bad "-c 7: got '$got', want 'count|7|7'"
 
 # -A: no packet rows, no event log (but the totals are there).
 rm -f "$tmp/a.db" "$tmp/network_events.log"
 run -q -A -r "$http" -d a.db
 [ $rc -eq 0 ] || bad "-A: exit $rc"
-got=$(sqlite3 "$tmp/a.db" "SELECT aggregate_only, packets, (SELECT count(*) FROM packets) FROM sessions")
+got=$(sqlite3 "$tmp/a.db" "SELECT aggregate_only, packets, (SELECT count(*) FROM packets)
+                          FROM sessions")
 [ "$got" = "1|55|0" ] || bad "-A: got '$got', want '1|55|0'"
 [ -e "$tmp/network_events.log" ] && bad "-A wrote an event log"
 

@@ -157,7 +157,8 @@ kill -INT "$npid"
 finish
 kill "$lpid"; wait "$lpid" 2>/dev/null
 [ $rc -eq 130 ] || bad "second SIGINT: exit $rc, want 130"
-grep -q "^nm-capture: interrupted again" "$tmp/err" || bad "second SIGINT: stderr '$(cat "$tmp/err")'"
+grep -q "^nm-capture: interrupted again" "$tmp/err" ||
+    bad "second SIGINT: stderr '$(cat "$tmp/err")'"
 got=$(sqlite3 "$db" "PRAGMA integrity_check; SELECT count(*) FROM packets")
 [ "$got" = "ok
 10" ] || bad "second SIGINT: database says '$got', want 'ok' and the 10 committed rows"
