@@ -323,14 +323,15 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
         .aggregate_only = opt->aggregate,
         .start_wall_ns = st.start_wall_ns,
     };
+    /* The event log is opened before the session row exists, so failing to
+     * open it leaves no session behind that looks like it is still running. */
+    if (open_eventlog(&st, res) != 0)
+        goto out_db;
     if (nm_db_session_begin(st.db, &info, &st.session_id) != 0) {
         add_message(res, nm_db_errmsg(st.db));
         res->exit_status = NM_EXIT_USAGE;
-        goto out_db;
+        goto out_log;
     }
-    if (open_eventlog(&st, res) != 0)
-        goto out_db;
-
     wcfg = (struct nm_writer_config){
         .db = st.db, .session_id = st.session_id, .eventlog = st.eventlog,
         .eventlog_path = opt->log_path, .utc = opt->utc, .lossy = nm_source_is_live(st.src),

@@ -104,6 +104,7 @@ struct nm_writer {
 
     /* writer-thread state */
     bool in_txn;
+    bool db_failed;            /* the database (not the event log) failed */
     uint32_t txn_rows;
     int64_t txn_start_ns;
     char line_buf[NM_EVENTLINE_BUF];
@@ -150,6 +151,7 @@ static void writer_fail(struct nm_writer *w, const char *msg, bool full)
 
 static void db_fail(struct nm_writer *w)
 {
+    w->db_failed = true;
     writer_fail(w, nm_db_errmsg(w->db), nm_db_error_is_full(w->db));
 }
 
@@ -158,10 +160,21 @@ static void txn_commit(struct nm_writer *w)
     if (!w->in_txn)
         return;
     w->in_txn = false;
+    /* After a database error the open transaction is suspect: roll it back
+     * so the connection is clean for the final session update.  After an
+     * event-log error the database is fine: what the transaction holds was
+     * captured and is committed (nothing captured is lost). */
+    if (w->db_failed) {
+        (void)nm_db_rollback(w->db);
+        return;
+    }
+    if (nm_db_commit(w->db) != 0) {
+        db_fail(w);
+        (void)nm_db_rollback(w->db);
+        return;
+    }
     if (atomic_load(&w->failed))
         return;
-    if (nm_db_commit(w->db) != 0)
-        db_fail(w);
     if (w->eventlog && fflush(w->eventlog) != 0) {
         char msg[700];
         snprintf(msg, sizeof msg, "%s: cannot write event log: %s", w->eventlog_path,
