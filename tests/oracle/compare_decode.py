@@ -33,6 +33,7 @@ must stay exact.
 Exit status: 0 if every difference is listed and no exception is stale, 1
 otherwise, 2 on bad usage.  Python 3 standard library only.
 """
+import concurrent.futures
 import json
 import os
 import subprocess
@@ -70,7 +71,7 @@ def load_exceptions(path):
                 sys.stderr.write('%s:%d: want capture<TAB>field<TAB>reason\n' % (path, n))
                 sys.exit(2)
             exc.append({'capture': parts[0], 'field': parts[1], 'reason': parts[2], 'used': 0,
-                        'line': n})
+                        'line': n, 'path': os.path.basename(path)})
     return exc
 
 
@@ -150,6 +151,116 @@ def grouped(diffs):
     return lines
 
 
+def check_capture(name, oracle, stats, exceptions, libpcap_row, tool):
+    """THE comparison of one capture, shared by compare_decode.py and
+    compare_db.py: STATS (decode_stats' JSON layout, see got_numbers) against
+    the ORACLE.  Marks the exceptions it uses.  Returns (fail_lines,
+    ok_lines, accepted): ok_lines are the differences excused by an
+    exception, accepted their count."""
+    fail_lines = []
+    if libpcap_row is not None and libpcap_row.get('exit_status') not in (None, '0'):
+        # libpcap itself stops on this file: it must stop at the same place.
+        want = int(libpcap_row.get('packets') or 0)
+        if stats.get('packets', 0) != want:
+            fail_lines.append('libpcap delivered %d packets to %s, %d to tcpdump'
+                              % (stats.get('packets', 0), tool, want))
+    exp = expected_numbers(oracle)
+    got = got_numbers(stats)
+    failed, excused = [], []
+    for field in exp:
+        if exp[field] == got[field]:
+            continue
+        hit = None
+        for x in exceptions:
+            if x['capture'] == name and field_matches(x['field'], field):
+                hit = x
+                break
+        if hit is not None:
+            hit['used'] += 1
+            excused.append((field, got[field], exp[field], hit['reason']))
+        else:
+            failed.append((field, got[field], exp[field], None))
+    fail_lines += grouped(failed)
+    return fail_lines, grouped(excused), len(excused)
+
+
+def compare_corpus(capdir, exc_paths, measure, tool, verbose=False, jobs=1):
+    """Runs MEASURE(name, path) for every capture of CAPDIR/corpus (JOBS at a
+    time) and compares each result with its oracle by check_capture.
+    MEASURE returns (stats, problems, info): stats in decode_stats' JSON
+    layout, or None when there is nothing to compare; problems, failure
+    texts of the tool's own checks; info, text shown with -v.  EXC_PATHS:
+    exception files, all read together.  Prints FAIL lines and a summary;
+    returns the exit status."""
+    corpus = os.path.join(capdir, 'corpus')
+    oracle_dir = os.path.join(capdir, 'oracle')
+    exceptions = []
+    for path in exc_paths:
+        exceptions += load_exceptions(path)
+    libpcap = load_libpcap_table(os.path.join(oracle_dir, 'libpcap-read.tsv'))
+    names = captures(corpus)
+
+    def one(name):
+        return measure(name, os.path.join(corpus, name))
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        results = pool.map(one, names)
+        failures = accepted = compared = 0
+        for name, (stats, problems, info) in zip(names, results):
+            for text in problems:
+                print('FAIL %s: %s' % (name, text))
+                failures += 1
+            if verbose and info:
+                print('info %s: %s' % (name, info))
+            if stats is None:
+                continue
+            opath = os.path.join(oracle_dir, name + '.json')
+            try:
+                with open(opath, encoding='utf-8') as fh:
+                    oracle = json.load(fh)
+            except (OSError, ValueError) as e:
+                print('FAIL %s: no oracle (%s)' % (name, e))
+                failures += 1
+                continue
+            compared += 1
+            fail_lines, ok_lines, n_ok = check_capture(name, oracle, stats, exceptions,
+                                                       libpcap.get(name), tool)
+            accepted += n_ok
+            for line in fail_lines:
+                print('FAIL %s %s' % (name, line))
+            failures += len(fail_lines)
+            if verbose:
+                for line in ok_lines:
+                    print('ok   %s %s' % (name, line))
+
+    for x in exceptions:
+        if x['used'] == 0:
+            failures += 1
+            print('FAIL stale exception, %s line %d: %s %s (%s): no such difference any more'
+                  % (x['path'], x['line'], x['capture'], x['field'], x['reason']))
+    print('%d captures compared, %d differences accepted by exceptions, %d failures'
+          % (compared, accepted, failures))
+    return 1 if failures else 0
+
+
+def run_decode_stats(tool):
+    """The MEASURE of compare_corpus for decode_stats."""
+    def measure(name, path):
+        del name
+        try:
+            run = subprocess.run([tool, path], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 timeout=TIMEOUT_S, check=False)
+        except subprocess.TimeoutExpired:
+            return None, ['decode_stats timed out after %d s' % TIMEOUT_S], None
+        if run.returncode != 0:
+            return None, ['decode_stats exit %d: %s' % (
+                run.returncode, run.stderr.decode(errors='replace'))], None
+        stats = json.loads(run.stdout.decode('utf-8', errors='replace'))
+        read_error = stats.get('open_error') or stats.get('pcap_error')
+        return stats, [], ('libpcap: %s' % read_error) if read_error else None
+    return measure
+
+
 def main(argv):
     verbose = False
     if argv and argv[0] == '-v':
@@ -159,82 +270,7 @@ def main(argv):
         sys.stderr.write(__doc__.split('\n\n')[1] + '\n')
         return 2
     tool, capdir, exc_path = argv
-    corpus = os.path.join(capdir, 'corpus')
-    oracle_dir = os.path.join(capdir, 'oracle')
-    exceptions = load_exceptions(exc_path)
-    libpcap = load_libpcap_table(os.path.join(oracle_dir, 'libpcap-read.tsv'))
-
-    failures = accepted = compared = 0
-    for name in captures(corpus):
-        opath = os.path.join(oracle_dir, name + '.json')
-        try:
-            with open(opath, encoding='utf-8') as fh:
-                oracle = json.load(fh)
-        except (OSError, ValueError) as e:
-            print('FAIL %s: no oracle (%s)' % (name, e))
-            failures += 1
-            continue
-        try:
-            run = subprocess.run([tool, os.path.join(corpus, name)], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, timeout=TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            print('FAIL %s: decode_stats timed out after %d s' % (name, TIMEOUT_S))
-            failures += 1
-            continue
-        if run.returncode != 0:
-            print('FAIL %s: decode_stats exit %d: %s' % (name, run.returncode,
-                                                         run.stderr.decode(errors='replace')))
-            failures += 1
-            continue
-        stats = json.loads(run.stdout.decode('utf-8', errors='replace'))
-        compared += 1
-        read_error = stats.get('open_error') or stats.get('pcap_error')
-
-        diffs = []
-        lp = libpcap.get(name)
-        if lp is not None and lp.get('exit_status') not in (None, '0'):
-            # libpcap itself stops on this file: it must stop at the same place.
-            want = int(lp.get('packets') or 0)
-            if stats.get('packets', 0) != want:
-                print('FAIL %s: libpcap delivered %d packets to decode_stats, %d to tcpdump'
-                      % (name, stats.get('packets', 0), want))
-                failures += 1
-        exp = expected_numbers(oracle)
-        got = got_numbers(stats)
-        for field in exp:
-            if exp[field] != got[field]:
-                diffs.append((field, got[field], exp[field]))
-
-        failed, excused = [], []
-        for field, g, e in diffs:
-            hit = None
-            for x in exceptions:
-                if x['capture'] == name and field_matches(x['field'], field):
-                    hit = x
-                    break
-            if hit is not None:
-                hit['used'] += 1
-                accepted += 1
-                excused.append((field, g, e, hit['reason']))
-            else:
-                failures += 1
-                failed.append((field, g, e, None))
-        for line in grouped(failed):
-            print('FAIL %s %s' % (name, line))
-        if verbose:
-            for line in grouped(excused):
-                print('ok   %s %s' % (name, line))
-        if verbose and read_error:
-            print('info %s: libpcap: %s' % (name, read_error))
-
-    for x in exceptions:
-        if x['used'] == 0:
-            failures += 1
-            print('FAIL stale exception, line %d: %s %s (%s): no such difference any more'
-                  % (x['line'], x['capture'], x['field'], x['reason']))
-    print('%d captures compared, %d differences accepted by exceptions, %d failures'
-          % (compared, accepted, failures))
-    return 1 if failures else 0
+    return compare_corpus(capdir, [exc_path], run_decode_stats(tool), 'decode_stats', verbose)
 
 
 if __name__ == '__main__':
