@@ -248,6 +248,7 @@ record() {  # OUT.pcap
         ip netns exec "$NS_C" ping -6 -c 1 -W 2 "$s6" >/dev/null || { echo "no ping6 $s6"; return 1; }
     done
 
+    # shellcheck disable=SC2034  # read by nm_lab_capture_start/stop (netns.sh)
     NM_LAB_CLI=$NS_C NM_LAB_CLI_IF=lc0 NM_LAB_TMP=$TMP
     nm_lab_capture_start "$out" || return 1
     for i in $(seq 1 "$n"); do
