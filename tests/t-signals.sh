@@ -9,7 +9,8 @@
 # log identical to that of `-c K` and as long as the event_log view.
 # Then: a second SIGINT while the drain is stuck (another process holds the
 # database locked) exits 130 at once, and the database keeps whole
-# transactions only (integrity_check ok, the rows committed before).
+# transactions only (integrity_check ok, the rows committed before).  And
+# a database locked in mid-run: exit 3, the session row says db_error.
 # Exit 0 pass, 77 skip (reason on the last line), 1 fail.  Env: BUILD.
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -42,8 +43,9 @@ fail=0
 
 bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
-# feed.py PCAP K READY GO: header and records 0..K-1 to stdout, create
-# READY, wait for GO to exist (at most 30 s), write the other records, wait.
+# feed.py PCAP K READY GO [LINGER]: header and records 0..K-1 to stdout,
+# create READY, wait for GO to exist (at most 30 s), write the other
+# records, keep the pipe open LINGER seconds (default 30).
 cat >"$tmp/feed.py" <<'EOF'
 import os, struct, sys, time
 d = open(sys.argv[1], "rb").read()
@@ -60,14 +62,14 @@ for _ in range(600):
         out.flush()
         break
     time.sleep(0.05)
-time.sleep(30)
+time.sleep(float(sys.argv[5]) if len(sys.argv) > 5 else 30)
 EOF
 
-# start K DB LOG: feeder and nm-capture; sets fpid, npid.
+# start K DB LOG [LINGER]: feeder and nm-capture; sets fpid, npid.
 start() {
     rm -f "$tmp/fifo" "$tmp/ready" "$tmp/go" "$2"* "$3"
     mkfifo "$tmp/fifo"
-    $py "$tmp/feed.py" "$http" "$1" "$tmp/ready" "$tmp/go" >"$tmp/fifo" &
+    $py "$tmp/feed.py" "$http" "$1" "$tmp/ready" "$tmp/go" ${4:-30} >"$tmp/fifo" &
     fpid=$!
     "$nc" -q -r - -d "$2" -l "$3" <"$tmp/fifo" >"$tmp/out" 2>"$tmp/err" &
     npid=$!
@@ -162,6 +164,39 @@ grep -q "^nm-capture: interrupted again" "$tmp/err" ||
 got=$(sqlite3 "$db" "PRAGMA integrity_check; SELECT count(*) FROM packets")
 [ "$got" = "ok
 10" ] || bad "second SIGINT: database says '$got', want 'ok' and the 10 committed rows"
+
+# The database locked by another process in mid-run, for 7 s: the writer
+# gives up after its 5 s busy timeout, nm-capture stops with exit 3 and a
+# line naming the database and the cause; once the lock is gone, the session
+# row says db_error, and the rows committed before the lock are intact.
+# The feeder closes the pipe after the last frame: nm-capture notices a
+# failed writer only between packets, not while blocked on an idle pipe.
+db=$tmp/s3.db; log=$tmp/s3.log
+start 10 "$db" "$log" 0
+wait_rows "$db" 10
+rm -f "$tmp/locked"
+$py - "$db" "$tmp/locked" <<'EOF' &
+import sqlite3, sys, time
+c = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+c.execute("BEGIN EXCLUSIVE")
+open(sys.argv[2], "w").close()
+time.sleep(7)
+c.execute("ROLLBACK")
+EOF
+lpid=$!
+pids="$pids $lpid"
+i=0
+while [ ! -e "$tmp/locked" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+: >"$tmp/go"
+finish
+wait "$lpid" 2>/dev/null
+[ $rc -eq 3 ] || bad "locked mid-run: exit $rc, want 3 ($(cat "$tmp/err"))"
+[ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^nm-capture: $db: database is locked" "$tmp/err" ||
+    bad "locked mid-run: stderr '$(cat "$tmp/err")'"
+got=$(sqlite3 "$db" "PRAGMA integrity_check; SELECT end_reason, end_message LIKE '%locked%',
+                     (SELECT count(*) FROM packets) >= 10 FROM sessions")
+[ "$got" = "ok
+db_error|1|1" ] || bad "locked mid-run: database says '$got'"
 
 echo "$fail failures"
 [ $fail -eq 0 ]
