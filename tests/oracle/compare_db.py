@@ -25,7 +25,8 @@ Checks of the database path itself, which no exception excuses:
     VLAN bit, Other = neither ARP, IPv4 nor IPv6);
   * the seconds table sums to sessions.packets and sessions.bytes.
 
-JOBS captures run at a time (default 2).  Exit status 0 if everything
+A sanitizer report on nm-capture's stderr is a failure too.  JOBS captures
+run at a time (default 2).  Exit status 0 if everything
 agrees, 1 otherwise, 2 on bad usage.  Python 3 standard library only.
 """
 import os
@@ -162,6 +163,8 @@ def run_nm_capture(tool, workdir, libpcap):
             return None, ['nm-capture timed out after %d s' % TIMEOUT_S], None
         stderr = run.stderr.decode(errors='replace').strip()
         problems = []
+        if 'Sanitizer' in stderr or 'runtime error:' in stderr:
+            problems.append('sanitizer report: %s' % stderr)
         want = expected_end(libpcap.get(name))
         if want is None:
             problems.append('no usable line in oracle/libpcap-read.tsv: cannot tell the '

@@ -30,6 +30,10 @@ where field is a name above, a prefix ending in '.' (e.g. "layers.dns."), or
 exception that no longer matches any difference is reported as stale: the list
 must stay exact.
 
+check_capture() is THE comparison of one capture's numbers with its oracle;
+tests/oracle/compare_db.py (t-capture-oracle.sh) uses it, and the same
+exception file, for the numbers nm-capture stores in its database.
+
 Exit status: 0 if every difference is listed and no exception is stale, 1
 otherwise, 2 on bad usage.  Python 3 standard library only.
 """
