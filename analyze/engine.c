@@ -106,12 +106,12 @@ void nm_engine_packet(struct nm_engine *e, const struct nm_packet *pkt, struct n
     nm_flow_prepare(e->flows, pkt, &fp);
     struct nm_addr_ref ar[4]; /* even: sender, odd: receiver */
     unsigned na = 0;
-    if (pkt->layers & NM_L_ETH) {
+    if (nm_packet_has_macs(pkt)) {
         nm_addr_ref_init(e->addrs, &ar[na++], NM_ADDR_MAC, pkt->src_mac);
         nm_addr_ref_init(e->addrs, &ar[na++], NM_ADDR_MAC, pkt->dst_mac);
     }
-    if (pkt->layers & (NM_L_IPV4 | NM_L_IPV6)) {
-        uint8_t kind = (pkt->layers & NM_L_IPV4) ? NM_ADDR_IPV4 : NM_ADDR_IPV6;
+    if (nm_packet_has_ip_addrs(pkt)) {
+        uint8_t kind = pkt->ip_version == 4 ? NM_ADDR_IPV4 : NM_ADDR_IPV6;
         nm_addr_ref_init(e->addrs, &ar[na++], kind, pkt->src_ip.b);
         nm_addr_ref_init(e->addrs, &ar[na++], kind, pkt->dst_ip.b);
     }

@@ -175,6 +175,20 @@ struct nm_packet {
 #define NM_DNS_OPCODE(flags) (((flags) >> 11) & 0xfu)
 #define NM_DNS_RCODE(flags)  ((flags) & 0xfu)
 
+/* Whether the frame's MAC addresses were read: an Ethernet header cut
+ * short counts as Ethernet (tshark does) but has no addresses. */
+static inline bool nm_packet_has_macs(const struct nm_packet *p)
+{
+    return (p->layers & NM_L_ETH) && p->malformed != NM_MAL_ETH_TRUNCATED;
+}
+
+/* Whether src_ip/dst_ip hold addresses: the decoder sets ip_version only
+ * once it has read them, so an IP header broken before them has none. */
+static inline bool nm_packet_has_ip_addrs(const struct nm_packet *p)
+{
+    return p->ip_version == 4 || p->ip_version == 6;
+}
+
 /*
  * Decode one frame of link type `linktype` from data[0..cap_len).
  * Fills *out entirely (all fields reset first, dns_qname to ""); ts_ns must

@@ -206,13 +206,12 @@ static void account(struct stats *st, const struct nm_packet *p)
             st->flag_pkts[i]++;
     if ((unsigned)p->malformed < NM_MAL_COUNT)
         st->malformed[p->malformed]++;
-    /* The decoder sets ip_version together with the addresses. */
-    if (p->ip_version == 4 || p->ip_version == 6) {
+    if (nm_packet_has_ip_addrs(p)) {
         size_t alen = p->ip_version == 4 ? 4 : 16;
         set_add(&st->ips, p->ip_version, p->src_ip.b, alen);
         set_add(&st->ips, p->ip_version, p->dst_ip.b, alen);
     }
-    if ((p->layers & NM_L_ETH) && p->malformed != NM_MAL_ETH_TRUNCATED) {
+    if (nm_packet_has_macs(p)) {
         set_add(&st->macs, 1, p->src_mac, 6);
         set_add(&st->macs, 1, p->dst_mac, 6);
     }
