@@ -127,7 +127,7 @@ static void fill_final(const struct run_state *st, struct nm_session_final *fin,
     fin->bytes = t->bytes;
     fin->captured_bytes = t->captured_bytes;
     nm_source_drops(st->src, &fin->drops_kernel, &fin->drops_ifdrop);
-    fin->drops_queue = nm_writer_queue_drops(st->writer);
+    fin->drops_queue = st->writer ? nm_writer_queue_drops(st->writer) : 0;
     for (int i = 1; i < NM_MAL_COUNT; i++)
         fin->malformed += t->malformed[i];
     fin->flows_evicted = t->flows_evicted;
@@ -273,6 +273,8 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     struct nm_writer_config wcfg;
     struct nm_engine_config ecfg;
     struct nm_sink sink;
+    uint64_t queue_drops;
+    bool stop_failed;
     struct nm_latency_config lcfg;
     struct nm_latency_sink lsink;
 
@@ -390,7 +392,11 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
                                      ? NM_LOG_ERROR : NM_LOG_INFO,
                       note);
     signal_source = NULL;
-    if (nm_writer_stop(st.writer, errbuf, sizeof errbuf) != 0) {
+    /* nm_writer_stop() frees the writer: read its last count first. */
+    queue_drops = nm_writer_queue_drops(st.writer);
+    stop_failed = nm_writer_stop(st.writer, errbuf, sizeof errbuf) != 0;
+    st.writer = NULL;
+    if (stop_failed) {
         char msg[1200];
         snprintf(msg, sizeof msg, "%s; the capture stopped, earlier batches are saved", errbuf);
         add_message(res, msg);
@@ -400,9 +406,9 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
         st.end_reason = NM_SESS_DB_ERROR;
         snprintf(st.end_message, sizeof st.end_message, "%s", errbuf);
         fill_final(&st, &fin, true);
+        fin.drops_queue = queue_drops;
         (void)nm_db_session_update(st.db, st.session_id, &fin);
     }
-    st.writer = NULL;
 
     if (nm_db_read_summary(st.db, st.session_id, &res->summary) == 0)
         res->have_summary = true;
