@@ -430,7 +430,7 @@ static void fill_ends(const struct lat_entry *e, struct nm_ip *client, struct nm
 }
 
 static void emit_sample(struct nm_latency *l, const struct lat_entry *e, enum nm_latency_kind kind,
-                        int64_t start_ns, int64_t stop_ns, uint64_t flow_id)
+                        int64_t start_ns, int64_t stop_ns, uint64_t flow_id, bool by_server)
 {
     struct nm_latency_sample s;
 
@@ -443,6 +443,7 @@ static void emit_sample(struct nm_latency *l, const struct lat_entry *e, enum nm
     s.flow_id = flow_id;
     s.value_ns = stop_ns - start_ns;
     s.kind = (uint8_t)kind;
+    s.by_server = by_server;
     s.ip_version = e->key.ip_version;
     s.ip_proto = e->key.ip_proto;
     fill_ends(e, &s.client, &s.server, &s.client_port, &s.server_port);
@@ -693,7 +694,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
         if ((x->flags & T_HAVE_SYN) && pkt->tcp_ack != x->isn[e->client_b] + 1u)
             return;         /* does not answer this SYN */
         if ((x->flags & T_HAVE_SYN) && !(x->flags & T_SYNACK_DONE))
-            emit_sample(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, ts, flow_id);
+            emit_sample(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, ts, flow_id, true);
         x->flags |= T_SYNACK_DONE | T_HAVE_SYNACK;
         x->synack_ns = ts;          /* most recent SYN/ACK */
         x->synack_seq = pkt->tcp_seq;
@@ -708,17 +709,17 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
         /* A refusal (server RST+ACK answering the SYN) stops tshark's
          * initial_rtt clock; any other reset just ends the handshake. */
         if (ack && !from_client && (x->flags & T_HAVE_SYN) && !(x->flags & T_HAVE_SYNACK))
-            emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id);
+            emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id, true);
         tcp_hs_done(l, x, i);
         return;
     }
     if (!ack)
         return;
     if (x->flags & T_HAVE_SYN)
-        emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id);
+        emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id, !from_client);
     if (from_client && (x->flags & T_HAVE_SYNACK) && !(x->flags & T_REORDERED) &&
         seq_geq(pkt->tcp_ack, x->synack_seq + 1u))
-        emit_sample(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, ts, flow_id);
+        emit_sample(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, ts, flow_id, false);
     tcp_hs_done(l, x, i);
 }
 
@@ -740,7 +741,8 @@ static void tcp_data_part(struct nm_latency *l, uint32_t i, const struct nm_pack
     }
     if ((fl & NM_TCP_ACK) && (x->flags & timing_bit(other)) &&
         seq_geq(pkt->tcp_ack, x->timed_end[other])) {
-        emit_sample(l, e, NM_LAT_TCP_DATA_ACK, x->timed_ns[other], pkt->ts_ns, flow_id);
+        emit_sample(l, e, NM_LAT_TCP_DATA_ACK, x->timed_ns[other], pkt->ts_ns, flow_id,
+                    side != e->client_b);
         x->flags &= (uint16_t)~timing_bit(other);
     }
     if (!(x->flags & snd_bit(side))) {
@@ -837,7 +839,7 @@ static void dns_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     if (past(pkt->ts_ns, t->e[i].pend_ns, t->timeout_ns))
         timed_out(l, NM_LAT_TABLE_DNS, i);
     else {
-        emit_sample(l, &t->e[i], NM_LAT_DNS, t->e[i].pend_ns, pkt->ts_ns, flow_id);
+        emit_sample(l, &t->e[i], NM_LAT_DNS, t->e[i].pend_ns, pkt->ts_ns, flow_id, true);
         table_remove(l, NM_LAT_TABLE_DNS, i);
     }
 }
@@ -872,7 +874,7 @@ static void icmp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint6
     if (past(pkt->ts_ns, t->e[i].pend_ns, t->timeout_ns))
         timed_out(l, NM_LAT_TABLE_ICMP, i);
     else {
-        emit_sample(l, &t->e[i], kind, t->e[i].pend_ns, pkt->ts_ns, flow_id);
+        emit_sample(l, &t->e[i], kind, t->e[i].pend_ns, pkt->ts_ns, flow_id, true);
         table_remove(l, NM_LAT_TABLE_ICMP, i);
     }
 }
@@ -933,7 +935,7 @@ static void udp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         timed_out(l, NM_LAT_TABLE_UDP, i);
         return;
     }
-    emit_sample(l, e, NM_LAT_UDP_FIRST_RESPONSE, e->pend_ns, pkt->ts_ns, flow_id);
+    emit_sample(l, e, NM_LAT_UDP_FIRST_RESPONSE, e->pend_ns, pkt->ts_ns, flow_id, true);
     e->state = U_DONE;
     pend_stop(l, NM_LAT_TABLE_UDP, i);
 }

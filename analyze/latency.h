@@ -181,6 +181,9 @@ struct nm_latency_sample {
     uint64_t flow_id;               /* flow id passed with that packet (0: unknown) */
     int64_t value_ns;               /* stop - start, >= 0 */
     uint8_t kind;                   /* enum nm_latency_kind */
+    bool by_server;                 /* the packet that stopped the clock came from the
+                                       server: for tcp_data_ack, server-side (the client's
+                                       data acknowledged by the server) vs client-side */
     uint8_t ip_version;             /* 4 or 6 */
     uint8_t ip_proto;               /* 6, 17, 1 or 58: DNS over TCP vs UDP */
     struct nm_ip client, server;

@@ -129,7 +129,8 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LOG] = "INSERT INTO log (session_id, wall_ns, level, message) VALUES (?,?,?,?)",
     [ST_LATENCY] =
         "INSERT INTO latency_samples (session_id, ts_ns, flow_id, kind, ip_proto, client,"
-        " client_port, server, server_port, value_us) VALUES (?,?,?,?,?,?,?,?,?,?)",
+        " client_port, server, server_port, answered_by, value_us)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?)",
     [ST_LATENCY_TIMEOUT] =
         "INSERT INTO latency_timeouts (session_id, kind, server, server_port, ip_proto, count)"
         " VALUES (?,?,?,?,?,1) ON CONFLICT (session_id, kind, server, server_port, ip_proto)"
@@ -994,7 +995,8 @@ int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_late
     bind_int_if(s, 7, ports, x->client_port);
     bind_text_n(s, 8, server, ns);
     bind_int_if(s, 9, ports, x->server_port);
-    sqlite3_bind_double(s, 10, (double)x->value_ns / 1000.0);
+    bind_text(s, 10, x->by_server ? "server" : "client");
+    sqlite3_bind_double(s, 11, (double)x->value_ns / 1000.0);
     if (run(db, s) != 0)
         return -1;
     ok(db);

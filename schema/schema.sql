@@ -450,6 +450,8 @@ CREATE TABLE latency_samples (
     client_port INTEGER,
     server      TEXT NOT NULL,
     server_port INTEGER,
+    answered_by TEXT NOT NULL,       -- 'server' or 'client': who sent the packet that
+                                     -- stopped the clock (tcp_data_ack has both)
     value_us    REAL NOT NULL
 );
 -- No index: like packets, rows are appended at capture speed (an index on
@@ -509,25 +511,27 @@ FROM keys k
 LEFT JOIN agg a ON a.session_id = k.session_id AND a.kind = k.kind
 LEFT JOIN tmo t ON t.session_id = k.session_id AND t.kind = k.kind;
 
--- The same per server (address and port) and kind.
+-- The same per server (address and port), kind and answering side
+-- (tcp_data_ack has server-side and client-side samples; other kinds one).
 CREATE VIEW latency_by_server AS
 WITH ranked AS (
-    SELECT session_id, kind, server, server_port, value_us,
-           row_number() OVER (PARTITION BY session_id, kind, server, server_port
+    SELECT session_id, kind, server, server_port, answered_by, value_us,
+           row_number() OVER (PARTITION BY session_id, kind, server, server_port, answered_by
                               ORDER BY value_us) AS rn,
-           count(*) OVER (PARTITION BY session_id, kind, server, server_port) AS n
+           count(*) OVER (PARTITION BY session_id, kind, server, server_port, answered_by) AS n
     FROM latency_samples
 )
-SELECT session_id, kind, server, server_port, max(n) AS samples, avg(value_us) AS mean_us,
+SELECT session_id, kind, server, server_port, answered_by, max(n) AS samples,
+       avg(value_us) AS mean_us,
        min(CASE WHEN rn >= 0.50 * n THEN value_us END) AS p50_us,
        min(CASE WHEN rn >= 0.90 * n THEN value_us END) AS p90_us,
        min(CASE WHEN rn >= 0.99 * n THEN value_us END) AS p99_us,
        max(value_us) AS max_us,
        coalesce((SELECT sum(t.count) FROM latency_timeouts t
                  WHERE t.session_id = ranked.session_id AND t.kind = ranked.kind
-                   AND t.server = ranked.server AND t.server_port = ranked.server_port), 0)
-           AS timeouts
-FROM ranked GROUP BY session_id, kind, server, server_port;
+                   AND t.server = ranked.server
+                   AND t.server_port = coalesce(ranked.server_port, 0)), 0) AS timeouts
+FROM ranked GROUP BY session_id, kind, server, server_port, answered_by;
 
 -- Average connection latency per transport protocol (TCP, UDP, ICMP,
 -- ICMPv6) and over all of them ('all'): the mean of the connection-level
