@@ -297,12 +297,15 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
         scfg.interface = iface;
     }
 
-    bool truncated = false;
-    st.src = nm_source_open(&scfg, errbuf, sizeof errbuf, &truncated);
+    enum nm_source_open_error why;
+    st.src = nm_source_open(&scfg, errbuf, sizeof errbuf, &why);
     if (!st.src) {
         add_message(res, errbuf);
+        bool truncated = why == NM_SRC_OPEN_TRUNCATED;
         res->exit_status = truncated ? NM_EXIT_INPUT : NM_EXIT_USAGE;
-        record_failed_open(opt, scfg.file ? scfg.file : scfg.interface, truncated, errbuf);
+        /* A bad filter is a usage error: nothing ran, so no session row. */
+        if (why != NM_SRC_OPEN_BAD_FILTER)
+            record_failed_open(opt, scfg.file ? scfg.file : scfg.interface, truncated, errbuf);
         return;
     }
     st.linktype = nm_source_linktype(st.src);

@@ -168,14 +168,19 @@ static struct nm_source *open_live(const struct nm_source_config *cfg, char *err
 }
 
 struct nm_source *nm_source_open(const struct nm_source_config *cfg, char *errbuf, size_t errlen,
-                                 bool *truncated)
+                                 enum nm_source_open_error *why)
 {
-    *truncated = false;
-    struct nm_source *src = cfg->file ? open_file(cfg, errbuf, errlen, truncated)
+    bool truncated = false;
+    *why = NM_SRC_OPEN_FAILED;
+    struct nm_source *src = cfg->file ? open_file(cfg, errbuf, errlen, &truncated)
                                       : open_live(cfg, errbuf, errlen);
-    if (!src)
+    if (!src) {
+        if (truncated)
+            *why = NM_SRC_OPEN_TRUNCATED;
         return NULL;
+    }
     if (apply_filter(src, cfg->filter, errbuf, errlen) != 0) {
+        *why = NM_SRC_OPEN_BAD_FILTER;
         nm_source_close(src);
         return NULL;
     }

@@ -38,11 +38,18 @@ struct nm_source_packet {
     const uint8_t *data;     /* valid until the next call */
 };
 
+/* Why nm_source_open() failed. */
+enum nm_source_open_error {
+    NM_SRC_OPEN_FAILED = 0,  /* cannot open or read the file or interface */
+    NM_SRC_OPEN_TRUNCATED,   /* file cut short inside its global header */
+    NM_SRC_OPEN_BAD_FILTER,  /* the filter expression does not compile: a usage error */
+};
+
 /* Opens the source.  On failure returns NULL with a one-line message naming
- * the file or interface and the cause in errbuf; *truncated is set when the
- * file is cut short inside its global header. */
+ * the file or interface and the cause in errbuf, and the kind in *why. */
 struct nm_source *nm_source_open(const struct nm_source_config *cfg, char *errbuf, size_t errlen,
-                                 bool *truncated) __attribute__((warn_unused_result));
+                                 enum nm_source_open_error *why)
+    __attribute__((warn_unused_result));
 void nm_source_close(struct nm_source *src);
 
 enum nm_source_status nm_source_next(struct nm_source *src, struct nm_source_packet *pkt,

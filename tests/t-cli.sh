@@ -101,6 +101,8 @@ run -q -r "$http" -d cli.db tcp and and
 [ "$(wc -l <"$tmp/err")" -eq 1 ] || bad "bad filter: $(wc -l <"$tmp/err") stderr lines"
 grep -q "^nm-capture: bad filter expression 'tcp and and': .*syntax error" "$tmp/err" ||
     bad "bad filter: '$(cat "$tmp/err")'"
+# ... and, being a usage error, it leaves no database behind.
+[ ! -e "$tmp/cli.db" ] || bad "bad filter: created $tmp/cli.db"
 
 # Trailing filter words: only TCP frames.  tshark -r http.pcap -Y tcp counts
 # 53 of the 55 frames (the other two are the ARP request and reply).
