@@ -1022,3 +1022,51 @@ int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
     ok(db);
     return 0;
 }
+
+/* ------------------------------------------------------- read helpers -- */
+
+sqlite3_stmt *nm_db_prepare(struct nm_db *db, const char *sql)
+{
+    sqlite3_stmt *s = NULL;
+    int rc = sqlite3_prepare_v2(db->conn, sql, -1, &s, NULL);
+
+    if (rc != SQLITE_OK) {
+        nm_db_fail_rc(db, rc);
+        sqlite3_finalize(s);
+        return NULL;
+    }
+    return s;
+}
+
+int nm_db_step(struct nm_db *db, sqlite3_stmt *s)
+{
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        nm_db_fail_rc(db, rc);
+    return rc;
+}
+
+uint64_t nm_db_col_u64(sqlite3_stmt *s, int i)
+{
+    int64_t v = sqlite3_column_int64(s, i);
+    return v < 0 ? 0 : (uint64_t)v;
+}
+
+int nm_db_newest_session(struct nm_db *db, int64_t *id)
+{
+    sqlite3_stmt *s = nm_db_prepare(db, "SELECT max(id) FROM sessions");
+    int rc;
+
+    *id = 0;
+    if (s == NULL)
+        return -1;
+    rc = nm_db_step(db, s);
+    if (rc == SQLITE_ROW)
+        *id = sqlite3_column_int64(s, 0);
+    sqlite3_finalize(s);
+    if (rc != SQLITE_ROW)
+        return -1;
+    if (*id <= 0)
+        return nm_db_fail_msg(db, "no capture session in the database yet");
+    return 0;
+}

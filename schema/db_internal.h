@@ -24,4 +24,16 @@ int nm_db_fail_msg(struct nm_db *db, const char *message);
 /* Clears the error after a successful call. */
 void nm_db_clear_error(struct nm_db *db);
 
+/* Read helpers shared by the query modules (summary.c, live_queries.c). */
+struct sqlite3_stmt;  /* sqlite3.h's `typedef struct sqlite3_stmt sqlite3_stmt` */
+
+/* Prepares `sql`; NULL (and the error recorded) on failure. */
+struct sqlite3_stmt *nm_db_prepare(struct nm_db *db, const char *sql);
+/* Steps; SQLITE_ROW/SQLITE_DONE pass through, other results are recorded. */
+int nm_db_step(struct nm_db *db, struct sqlite3_stmt *s);
+/* Column i as a count: negative values (never written by us) read as 0. */
+uint64_t nm_db_col_u64(struct sqlite3_stmt *s, int i);
+/* The newest session's id; -1 with an error if there is none. */
+int nm_db_newest_session(struct nm_db *db, int64_t *id);
+
 #endif /* NM_DB_INTERNAL_H */

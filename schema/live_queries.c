@@ -13,54 +13,12 @@
 /* The window is at most a day of seconds: anything longer is a caller bug. */
 #define LIVE_MAX_WINDOW_S 86400
 
-static sqlite3_stmt *prepare(struct nm_db *db, const char *sql)
-{
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(nm_db_conn(db), sql, -1, &s, NULL);
-
-    if (rc != SQLITE_OK) {
-        nm_db_fail_rc(db, rc);
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    return s;
-}
-
-static int step(struct nm_db *db, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        nm_db_fail_rc(db, rc);
-    return rc;
-}
-
-static uint64_t col_u64(sqlite3_stmt *s, int i)
-{
-    int64_t v = sqlite3_column_int64(s, i);
-    return v < 0 ? 0 : (uint64_t)v;
-}
-
 int nm_live_newest_session(struct nm_db *db, int64_t *session_id)
 {
-    sqlite3_stmt *s = prepare(db, "SELECT max(id) FROM sessions");
-    int rc, ret = -1;
-
-    *session_id = 0;
-    if (s == NULL)
+    if (nm_db_newest_session(db, session_id) != 0)
         return -1;
-    rc = step(db, s);
-    if (rc == SQLITE_ROW) {
-        if (sqlite3_column_type(s, 0) == SQLITE_NULL) {
-            nm_db_fail_msg(db, "no capture session in the database yet");
-        } else {
-            *session_id = sqlite3_column_int64(s, 0);
-            ret = 0;
-        }
-    }
-    sqlite3_finalize(s);
-    if (ret == 0)
-        nm_db_clear_error(db);
-    return ret;
+    nm_db_clear_error(db);
+    return 0;
 }
 
 /* The newest second of the session, and the totals of all frames over the
@@ -68,14 +26,14 @@ int nm_live_newest_session(struct nm_db *db, int64_t *session_id)
 static int read_totals(struct nm_db *db, int64_t session_id, int seconds,
                        struct nm_live_window *out)
 {
-    sqlite3_stmt *s = prepare(db,
+    sqlite3_stmt *s = nm_db_prepare(db,
         "SELECT max(second) FROM seconds WHERE session_id = ?1");
     int rc;
 
     if (s == NULL)
         return -1;
     sqlite3_bind_int64(s, 1, session_id);
-    rc = step(db, s);
+    rc = nm_db_step(db, s);
     if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
         out->has_data = true;
         out->last_second = sqlite3_column_int64(s, 0);
@@ -87,7 +45,7 @@ static int read_totals(struct nm_db *db, int64_t session_id, int seconds,
     if (!out->has_data)
         return 0;
 
-    s = prepare(db,
+    s = nm_db_prepare(db,
         "SELECT coalesce(sum(packets), 0), coalesce(sum(bytes), 0) FROM seconds"
         " WHERE session_id = ?1 AND second BETWEEN ?2 AND ?3");
     if (s == NULL)
@@ -95,10 +53,10 @@ static int read_totals(struct nm_db *db, int64_t session_id, int seconds,
     sqlite3_bind_int64(s, 1, session_id);
     sqlite3_bind_int64(s, 2, out->first_second);
     sqlite3_bind_int64(s, 3, out->last_second);
-    rc = step(db, s);
+    rc = nm_db_step(db, s);
     if (rc == SQLITE_ROW) {
-        out->packets = col_u64(s, 0);
-        out->bytes = col_u64(s, 1);
+        out->packets = nm_db_col_u64(s, 0);
+        out->bytes = nm_db_col_u64(s, 1);
     }
     sqlite3_finalize(s);
     return rc == SQLITE_ROW ? 0 : -1;
@@ -106,7 +64,7 @@ static int read_totals(struct nm_db *db, int64_t session_id, int seconds,
 
 static int read_protocols(struct nm_db *db, int64_t session_id, struct nm_live_window *out)
 {
-    sqlite3_stmt *s = prepare(db,
+    sqlite3_stmt *s = nm_db_prepare(db,
         "SELECT proto, sum(packets), sum(bytes), sum(new_connections) FROM proto_seconds"
         " WHERE session_id = ?1 AND second BETWEEN ?2 AND ?3 GROUP BY proto");
     int rc;
@@ -116,21 +74,21 @@ static int read_protocols(struct nm_db *db, int64_t session_id, struct nm_live_w
     sqlite3_bind_int64(s, 1, session_id);
     sqlite3_bind_int64(s, 2, out->first_second);
     sqlite3_bind_int64(s, 3, out->last_second);
-    while ((rc = step(db, s)) == SQLITE_ROW) {
+    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(s, 0);
         /* A protocol name this build does not know (a newer writer) is
          * skipped rather than misfiled. */
         for (int p = 0; name && p < NM_P_COUNT; p++) {
             if (strcmp(name, nm_proto_name((enum nm_proto)p)) == 0) {
-                out->proto_packets[p] = col_u64(s, 1);
-                out->proto_bytes[p] = col_u64(s, 2);
+                out->proto_packets[p] = nm_db_col_u64(s, 1);
+                out->proto_bytes[p] = nm_db_col_u64(s, 2);
                 break;
             }
         }
         /* Each new flow is counted under exactly one connection protocol
          * (TCP, UDP, ICMP, ICMPv6 or Other), so the sum over all rows is
          * the number of new connections. */
-        out->new_connections += col_u64(s, 3);
+        out->new_connections += nm_db_col_u64(s, 3);
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;

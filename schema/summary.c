@@ -16,32 +16,12 @@
 /* Prepares `sql` with ?1 bound to the session id; NULL on error. */
 static sqlite3_stmt *query(struct nm_db *db, const char *sql, int64_t session_id)
 {
-    sqlite3_stmt *s = NULL;
-    int rc = sqlite3_prepare_v2(nm_db_conn(db), sql, -1, &s, NULL);
-
-    if (rc != SQLITE_OK) {
-        nm_db_fail_rc(db, rc);
-        sqlite3_finalize(s);
-        return NULL;
-    }
-    sqlite3_bind_int64(s, 1, session_id);
+    sqlite3_stmt *s = nm_db_prepare(db, sql);
+    if (s != NULL)
+        sqlite3_bind_int64(s, 1, session_id);
     return s;
 }
 
-/* Steps; SQLITE_ROW/SQLITE_DONE pass through, errors are recorded. */
-static int step(struct nm_db *db, sqlite3_stmt *s)
-{
-    int rc = sqlite3_step(s);
-    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
-        nm_db_fail_rc(db, rc);
-    return rc;
-}
-
-static uint64_t col_u64(sqlite3_stmt *s, int i)
-{
-    int64_t v = sqlite3_column_int64(s, i);
-    return v < 0 ? 0 : (uint64_t)v;
-}
 
 static void col_text(sqlite3_stmt *s, int i, char *buf, size_t len)
 {
@@ -61,7 +41,7 @@ static int read_session(struct nm_db *db, struct nm_summary *out)
 
     if (s == NULL)
         return -1;
-    rc = step(db, s);
+    rc = nm_db_step(db, s);
     if (rc == SQLITE_ROW) {
         col_text(s, 0, out->source, sizeof out->source);
         col_text(s, 1, out->link_type_name, sizeof out->link_type_name);
@@ -70,15 +50,15 @@ static int read_session(struct nm_db *db, struct nm_summary *out)
         out->last_packet_ns = sqlite3_column_int64(s, 4);
         out->start_wall_ns = sqlite3_column_int64(s, 5);
         out->end_wall_ns = sqlite3_column_int64(s, 6);
-        out->packets = col_u64(s, 7);
-        out->bytes = col_u64(s, 8);
-        out->captured_bytes = col_u64(s, 9);
-        out->drops_kernel = col_u64(s, 10);
-        out->drops_ifdrop = col_u64(s, 11);
-        out->drops_queue = col_u64(s, 12);
-        out->malformed_total = col_u64(s, 13);
-        out->flows_evicted = col_u64(s, 14);
-        out->addresses_evicted = col_u64(s, 15);
+        out->packets = nm_db_col_u64(s, 7);
+        out->bytes = nm_db_col_u64(s, 8);
+        out->captured_bytes = nm_db_col_u64(s, 9);
+        out->drops_kernel = nm_db_col_u64(s, 10);
+        out->drops_ifdrop = nm_db_col_u64(s, 11);
+        out->drops_queue = nm_db_col_u64(s, 12);
+        out->malformed_total = nm_db_col_u64(s, 13);
+        out->flows_evicted = nm_db_col_u64(s, 14);
+        out->addresses_evicted = nm_db_col_u64(s, 15);
     } else if (rc == SQLITE_DONE) {
         char msg[64];
         snprintf(msg, sizeof msg, "no session %lld", (long long)out->session_id);
@@ -104,14 +84,14 @@ static int read_seconds(struct nm_db *db, struct nm_summary *out)
 
     if (s == NULL)
         return -1;
-    rc = step(db, s);
+    rc = nm_db_step(db, s);
     if (rc == SQLITE_ROW) {
-        out->tcp_resets = col_u64(s, 4);
-        out->tcp_retransmissions = col_u64(s, 5);
+        out->tcp_resets = nm_db_col_u64(s, 4);
+        out->tcp_retransmissions = nm_db_col_u64(s, 5);
         if (out->packets == 0 && sqlite3_column_int64(s, 0) > 0) {
-            out->packets = col_u64(s, 1);
-            out->bytes = col_u64(s, 2);
-            out->malformed_total = col_u64(s, 3);
+            out->packets = nm_db_col_u64(s, 1);
+            out->bytes = nm_db_col_u64(s, 2);
+            out->malformed_total = nm_db_col_u64(s, 3);
             out->first_packet_ns = sqlite3_column_int64(s, 6) * 1000000000;
             out->last_packet_ns = sqlite3_column_int64(s, 7) * 1000000000 + 999999999;
         }
@@ -129,13 +109,13 @@ static int read_protocols(struct nm_db *db, struct nm_summary *out)
 
     if (s == NULL)
         return -1;
-    while ((rc = step(db, s)) == SQLITE_ROW) {
+    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         const char *name = (const char *)sqlite3_column_text(s, 0);
         for (int p = 0; name && p < NM_P_COUNT; p++) {
             if (strcmp(name, nm_proto_name((enum nm_proto)p)) == 0) {
-                out->proto_packets[p] = col_u64(s, 1);
-                out->proto_bytes[p] = col_u64(s, 2);
-                out->connections[p] = col_u64(s, 3);
+                out->proto_packets[p] = nm_db_col_u64(s, 1);
+                out->proto_bytes[p] = nm_db_col_u64(s, 2);
+                out->connections[p] = nm_db_col_u64(s, 3);
                 break;
             }
         }
@@ -153,9 +133,9 @@ static int read_addresses(struct nm_db *db, struct nm_summary *out)
 
     if (s == NULL)
         return -1;
-    while ((rc = step(db, s)) == SQLITE_ROW) {
+    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         const char *kind = (const char *)sqlite3_column_text(s, 0);
-        uint64_t n = col_u64(s, 1);
+        uint64_t n = nm_db_col_u64(s, 1);
         if (kind == NULL)
             continue;
         if (strcmp(kind, "ipv4") == 0)
@@ -177,11 +157,11 @@ static int read_malformed(struct nm_db *db, struct nm_summary *out)
 
     if (s == NULL)
         return -1;
-    while ((rc = step(db, s)) == SQLITE_ROW) {
+    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         const char *reason = (const char *)sqlite3_column_text(s, 0);
         for (int m = NM_MAL_NONE + 1; reason && m < NM_MAL_COUNT; m++) {
             if (strcmp(reason, nm_malformed_name((enum nm_malformed)m)) == 0) {
-                out->malformed[m] = col_u64(s, 1);
+                out->malformed[m] = nm_db_col_u64(s, 1);
                 break;
             }
         }
@@ -198,9 +178,9 @@ static int read_flows(struct nm_db *db, struct nm_summary *out)
 
     if (s == NULL)
         return -1;
-    rc = step(db, s);
+    rc = nm_db_step(db, s);
     if (rc == SQLITE_ROW)
-        out->flows = col_u64(s, 0);
+        out->flows = nm_db_col_u64(s, 0);
     sqlite3_finalize(s);
     return rc == SQLITE_ROW ? 0 : -1;
 }
@@ -280,7 +260,7 @@ static int read_latency(struct nm_db *db, struct nm_summary *out)
     sqlite3_stmt *s = query(db, "SELECT kind, is_connection FROM latency_kinds", 0);
     if (s == NULL)
         return -1;
-    while ((rc = step(db, s)) == SQLITE_ROW) {
+    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         int k = latency_kind_index(sqlite3_column_text(s, 0));
         if (k >= 0)
             is_conn[k] = sqlite3_column_int(s, 1) != 0;
@@ -293,7 +273,7 @@ static int read_latency(struct nm_db *db, struct nm_summary *out)
               out->session_id);
     if (s == NULL)
         return -1;
-    while ((rc = step(db, s)) == SQLITE_ROW) {
+    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         int k = latency_kind_index(sqlite3_column_text(s, 0));
         if (k < 0)
             continue;
@@ -345,39 +325,19 @@ static int read_latency(struct nm_db *db, struct nm_summary *out)
                   " GROUP BY kind", out->session_id);
     if (s == NULL)
         return -1;
-    while ((rc = step(db, s)) == SQLITE_ROW) {
+    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         int k = latency_kind_index(sqlite3_column_text(s, 0));
         if (k >= 0)
-            out->latency[k].timeouts = col_u64(s, 1);
+            out->latency[k].timeouts = nm_db_col_u64(s, 1);
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* The newest session's id; 0 and an error if there is none. */
-static int newest_session(struct nm_db *db, int64_t *id)
-{
-    sqlite3_stmt *s = query(db, "SELECT max(id) FROM sessions", 0);
-    int rc;
-
-    *id = 0;
-    if (s == NULL)
-        return -1;
-    rc = step(db, s);
-    if (rc == SQLITE_ROW)
-        *id = sqlite3_column_int64(s, 0);
-    sqlite3_finalize(s);
-    if (rc != SQLITE_ROW)
-        return -1;
-    if (*id <= 0)
-        return nm_db_fail_msg(db, "no capture session in the database");
-    return 0;
-}
-
 int nm_db_read_summary(struct nm_db *db, int64_t session_id, struct nm_summary *out)
 {
     memset(out, 0, sizeof *out);
-    if (session_id <= 0 && newest_session(db, &session_id) != 0)
+    if (session_id <= 0 && nm_db_newest_session(db, &session_id) != 0)
         return -1;
     out->session_id = session_id;
     if (read_session(db, out) != 0 || read_seconds(db, out) != 0 ||
