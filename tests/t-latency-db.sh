@@ -12,10 +12,8 @@ cd "$top" || exit 2
 if [ ! -x "$BUILD/nm-capture" ] || ! command -v sqlite3 >/dev/null; then
     echo "skip: $BUILD/nm-capture or sqlite3 missing"; exit 77
 fi
-if [ ! -x "$BUILD/tests/latency_dump" ]; then
-    sh tests/t-latency-oracle.sh >/dev/null 2>&1   # builds the tool
-fi
-[ -x "$BUILD/tests/latency_dump" ] || { echo "cannot build latency_dump"; exit 1; }
+# Built by the Makefile (make unit).
+[ -x "$BUILD/tests/latency_dump" ] || { echo "$BUILD/tests/latency_dump missing: run make unit"; exit 1; }
 
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT INT TERM
 captures="sample-pcaps/*.pcap"

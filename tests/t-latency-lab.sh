@@ -23,23 +23,8 @@ dump=$BUILD/tests/latency_dump
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 
-if [ ! -x "$dump" ]; then
-    if [ ! -f "$BUILD/libnetmon.a" ]; then
-        echo "skip: $BUILD/libnetmon.a not built (run make first)"
-        exit 77
-    fi
-    # As tests/t-latency-oracle.sh builds it: sanitizer flags match the library's.
-    case $BUILD in
-        *asan*) san="-fsanitize=address,undefined -fno-sanitize-recover=undefined" ;;
-        *tsan*) san="-fsanitize=thread" ;;
-        *) san="" ;;
-    esac
-    mkdir -p "$BUILD/tests"
-    # shellcheck disable=SC2086
-    ${CC:-cc} -std=c11 -O2 -g -D_DEFAULT_SOURCE -Wall -Wextra -Wpedantic -Wconversion \
-        -Wsign-conversion -Werror $san tests/tools/latency_dump.c -L"$BUILD" -lnetmon \
-        -lpcap -lsqlite3 -lpthread -lm -o "$dump" || { echo "cannot build latency_dump"; exit 1; }
-fi
+# Built by the Makefile (make unit), with the same flags as the library.
+[ -x "$dump" ] || { echo "$dump missing: run make unit"; exit 1; }
 
 fail=0
 # (a) the committed capture

@@ -25,19 +25,8 @@ if [ -z "$py" ]; then
     exit 77
 fi
 
-# The Makefile does not build tests/tools: the sanitizer flags must match
-# the library's.
-case $BUILD in
-    *asan*) san="-fsanitize=address,undefined -fno-sanitize-recover=undefined" ;;
-    *tsan*) san="-fsanitize=thread" ;;
-    *) san="" ;;
-esac
-mkdir -p "$BUILD/tests"
-# shellcheck disable=SC2086
-${CC:-cc} -std=c11 -O2 -g -D_DEFAULT_SOURCE -Wall -Wextra -Wpedantic -Wconversion \
-    -Wsign-conversion -Werror $san tests/tools/latency_dump.c -L"$BUILD" -lnetmon \
-    -lpcap -lsqlite3 -lpthread -lm -o "$BUILD/tests/latency_dump" \
-    || { echo "cannot build latency_dump"; exit 1; }
+# Built by the Makefile (make unit), with the same flags as the library.
+[ -x "$BUILD/tests/latency_dump" ] || { echo "$BUILD/tests/latency_dump missing: run make unit"; exit 1; }
 
 "$py" tests/oracle/compare_latency.py --tool "$BUILD/tests/latency_dump" \
     --corpus "$captures/corpus" --oracle "$captures/oracle" \

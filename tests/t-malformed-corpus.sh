@@ -18,16 +18,8 @@ if [ ! -f "$BUILD/libnetmon.a" ]; then
     echo "$BUILD/libnetmon.a not built (run make first)"
     exit 1
 fi
-case $BUILD in
-    *asan*) san="-fsanitize=address,undefined -fno-sanitize-recover=undefined" ;;
-    *tsan*) san="-fsanitize=thread" ;;
-    *) san="" ;;
-esac
-mkdir -p "$BUILD/tests"
-# shellcheck disable=SC2086
-${CC:-cc} -std=c11 -O2 -g -D_DEFAULT_SOURCE -Wall -Wextra -Wpedantic -Wconversion \
-    -Wsign-conversion -Werror $san tests/tools/decode_stats.c -L"$BUILD" -lnetmon -lpcap \
-    -o "$BUILD/tests/decode_stats" || { echo "cannot build decode_stats"; exit 1; }
+# Built by the Makefile (make unit), with the same flags as the library.
+[ -x "$BUILD/tests/decode_stats" ] || { echo "$BUILD/tests/decode_stats missing: run make unit"; exit 1; }
 
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
