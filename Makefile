@@ -83,6 +83,9 @@ TEST_DEPS  := sqlite3 tshark tcpdump iproute2 clang libclang-rt-14-dev python3 t
 BENCH_DEPS := argus-server tcpreplay time
 
 .PHONY: all test check unit bench fuzz install uninstall clean deps demo
+# Keep test objects: without this make deletes them as intermediates and
+# rebuilds them every time.
+.SECONDARY:
 
 all: $(PROGS)
 	$(Q)for p in $(PROGS); do ln -sf "$$p" "$$(basename $$p)"; done
