@@ -25,7 +25,10 @@ struct nm_source {
     bool live;
     int ts_precision;
     char name[256];
+    char *read_buf;          /* stdio buffer of a capture file, or NULL */
 };
+
+#define NM_READ_BUFFER (1u << 20)
 
 /* libpcap reports a file cut short with messages that start "truncated"
  * ("truncated dump file; tried to read 16 header bytes, only got 7",
@@ -90,8 +93,24 @@ static struct nm_source *open_file(const struct nm_source_config *cfg, char *err
         return NULL;
     }
     snprintf(src->name, sizeof src->name, "%s", strcmp(cfg->file, "-") == 0 ? "(stdin)" : cfg->file);
-    src->pcap = pcap_open_offline_with_tstamp_precision(cfg->file, PCAP_TSTAMP_PRECISION_NANO, pe);
+    /* Our own FILE with a 1 MiB buffer: libpcap's stdio default reads 4 KiB
+     * at a time, and those syscalls cost a quarter of the read loop. */
+    bool from_stdin = strcmp(cfg->file, "-") == 0;
+    FILE *fp = from_stdin ? stdin : fopen(cfg->file, "rb");
+    if (!fp) {
+        snprintf(errbuf, errlen, "%s: %s", src->name, strerror(errno));
+        free(src);
+        return NULL;
+    }
+    /* Not for stdin: it outlives pcap_close(), and so would its buffer. */
+    src->read_buf = from_stdin ? NULL : malloc(NM_READ_BUFFER);
+    if (src->read_buf)
+        setvbuf(fp, src->read_buf, _IOFBF, NM_READ_BUFFER);
+    src->pcap = pcap_fopen_offline_with_tstamp_precision(fp, PCAP_TSTAMP_PRECISION_NANO, pe);
     if (!src->pcap) {
+        if (!from_stdin)
+            fclose(fp);
+        free(src->read_buf);
         struct stat sb;
         *truncated = is_truncation_message(pe);
         /* libpcap already names the file when it cannot open it; other
@@ -192,7 +211,8 @@ void nm_source_close(struct nm_source *src)
     if (!src)
         return;
     if (src->pcap)
-        pcap_close(src->pcap);
+        pcap_close(src->pcap);   /* closes the FILE before its buffer goes */
+    free(src->read_buf);
     free(src);
 }
 

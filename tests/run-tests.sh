@@ -38,7 +38,7 @@ for r in "$BUILD"/tests/replay_*; do
 done
 for s in tests/t-*.sh; do
     [ -f "$s" ] || continue
-    if [ -n "$NM_TEST_ONLY" ] && ! echo "$s" | grep -q "$NM_TEST_ONLY"; then continue; fi
+    if [ -n "$NM_TEST_ONLY" ] && ! echo "$s" | grep -Eq "$NM_TEST_ONLY"; then continue; fi
     run "$(basename "$s" .sh)" sh "$s"
 done
 
