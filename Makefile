@@ -58,7 +58,9 @@ MAINS     := capture/main.c report/live_main.c report/report_main.c
 PLOT_SRCS := $(wildcard report/plot*.c)
 LIB_SRCS  := $(filter-out $(MAINS) $(PLOT_SRCS), \
                $(wildcard capture/decode/*.c analyze/*.c schema/*.c capture/*.c report/*.c))
-LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/schema_sql.o
+SQL_SRCS  := $(wildcard schema/*.sql)
+LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
+             $(patsubst schema/%.sql,$(BUILD)/obj/gen/%_sql.o,$(SQL_SRCS))
 LIB       := $(BUILD)/libnetmon.a
 
 PROGS := $(BUILD)/nm-capture
@@ -97,12 +99,13 @@ $(BUILD)/obj/%.o: %.c
 
 # schema/schema.sql is compiled in as a C string, so the file users read is
 # exactly the SQL the program runs.
-$(BUILD)/gen/schema_sql.c: schema/schema.sql
+# Migrations (schema/v2.sql, ...) likewise, as nm_v2_sql etc.
+$(BUILD)/gen/%_sql.c: schema/%.sql
 	@mkdir -p $(dir $@)
-	$(Q)awk 'BEGIN { print "extern const char nm_schema_sql[];"; print "const char nm_schema_sql[] =" } \
+	$(Q)awk -v name="nm_$*_sql" 'BEGIN { print "extern const char " name "[];"; print "const char " name "[] =" } \
 	     { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); print "\"" $$0 "\\n\"" } \
 	     END { print ";" }' $< > $@
-$(BUILD)/obj/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
+$(BUILD)/obj/gen/%_sql.o: $(BUILD)/gen/%_sql.c
 	@mkdir -p $(dir $@)
 	$(Q)$(CC) $(CPPFLAGS) -std=c11 $(OPT) $(SANFLAGS) -c $< -o $@
 

@@ -17,6 +17,7 @@
 #include "source.h"
 #include "writer.h"
 #include "../analyze/engine.h"
+#include "../analyze/lathist.h"
 #include "../analyze/latency.h"
 #include "../schema/db.h"
 
@@ -89,15 +90,9 @@ static void sink_second(void *ctx, const struct nm_second_rec *rec)
     nm_writer_put_second(ctx, rec);
 }
 
-static void sink_latency(void *ctx, const struct nm_latency_sample *s)
-{
-    nm_writer_put_latency(ctx, s);
-}
-
-static void sink_latency_timeout(void *ctx, const struct nm_latency_timeout *t)
-{
-    nm_writer_put_latency_timeout(ctx, t);
-}
+struct run_state;
+static void sink_latency(void *ctx, const struct nm_latency_sample *s);
+static void sink_latency_timeout(void *ctx, const struct nm_latency_timeout *t);
 
 struct run_state {
     const struct nm_options *opt;
@@ -106,6 +101,8 @@ struct run_state {
     struct nm_writer *writer;
     struct nm_engine *engine;
     struct nm_latency *latency;
+    struct nm_lathist *lathist;   /* every sample, also in aggregate mode */
+    bool lathist_failed;          /* out of memory once: said in the log */
     FILE *eventlog;
     int64_t session_id;
     int linktype;
@@ -113,6 +110,32 @@ struct run_state {
     char end_message[1024];
     int64_t start_wall_ns;
 };
+
+/* Every sample goes into the histograms, which the statistics read; the
+ * sample rows themselves are per-packet detail, not stored with -A. */
+static void sink_latency(void *ctx, const struct nm_latency_sample *s)
+{
+    struct run_state *st = ctx;
+    if (nm_lathist_add(st->lathist, s->kind, s->ip_proto, s->value_ns) != 0 &&
+        !st->lathist_failed) {
+        st->lathist_failed = true;
+        nm_writer_put_log(st->writer, NM_LOG_WARNING,
+                          "out of memory for a latency histogram: some samples not counted");
+    }
+    if (!st->opt->aggregate)
+        nm_writer_put_latency(st->writer, s);
+}
+
+static void sink_latency_timeout(void *ctx, const struct nm_latency_timeout *t)
+{
+    struct run_state *st = ctx;
+    nm_writer_put_latency_timeout(st->writer, t);
+}
+
+static void sink_latency_bucket(void *ctx, const struct nm_lathist_rec *r)
+{
+    nm_writer_put_latency_bucket(ctx, r);
+}
 
 static void fill_final(const struct run_state *st, struct nm_session_final *fin, bool final)
 {
@@ -142,6 +165,8 @@ static void flush_progress(struct run_state *st, bool final)
      * unanswered without counting as timeouts (see latency.h). */
     if (st->latency)
         nm_latency_flush(st->latency, t->last_ns);
+    if (st->lathist)
+        nm_lathist_flush(st->lathist, sink_latency_bucket, st->writer);
     for (int i = 1; i < NM_MAL_COUNT; i++)
         if (t->malformed[i])
             nm_writer_put_malformed(st->writer, (enum nm_malformed)i, t->malformed[i]);
@@ -361,11 +386,13 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     st.engine = nm_engine_new(&ecfg, &sink);
     nm_latency_config_default(&lcfg);
     lcfg.hash_seed = ecfg.hash_seed * 0x9e3779b97f4a7c15u + 1;
-    lsink = (struct nm_latency_sink){ .ctx = st.writer, .sample = sink_latency,
+    lsink = (struct nm_latency_sink){ .ctx = &st, .sample = sink_latency,
                                       .timeout = sink_latency_timeout };
     st.latency = st.engine && !opt->no_latency ? nm_latency_new(&lcfg, &lsink) : NULL;
-    if (!st.engine || (!st.latency && !opt->no_latency)) {
+    st.lathist = st.latency ? nm_lathist_new() : NULL;
+    if (!st.engine || (!st.lathist && !opt->no_latency)) {
         nm_engine_free(st.engine);
+        nm_latency_free(st.latency);
         add_message(res, "out of memory for the flow and address tables (try --max-flows)");
         res->exit_status = NM_EXIT_USAGE;
         nm_writer_abort(st.writer);
@@ -417,6 +444,7 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
         res->have_summary = true;
     nm_engine_free(st.engine);
     nm_latency_free(st.latency);
+    nm_lathist_free(st.lathist);
 
 out_log:
     if (st.eventlog && fclose(st.eventlog) != 0 && res->exit_status == NM_EXIT_OK) {

@@ -37,6 +37,7 @@ enum nm_wrec_type {
     NM_WREC_LOG,
     NM_WREC_LATENCY,
     NM_WREC_LATENCY_TIMEOUT,
+    NM_WREC_LATENCY_BUCKET,
 };
 
 struct nm_wrec {
@@ -51,6 +52,7 @@ struct nm_wrec {
         struct nm_second_rec second;
         struct nm_latency_sample latency;
         struct nm_latency_timeout latency_timeout;
+        struct nm_lathist_rec latency_bucket;
         struct {
             enum nm_malformed reason;
             uint64_t count;
@@ -249,6 +251,9 @@ static void apply_record(struct nm_writer *w, const struct nm_wrec *r)
     case NM_WREC_LATENCY_TIMEOUT:
         rc = nm_db_add_latency_timeout(w->db, w->session_id, &r->u.latency_timeout);
         break;
+    case NM_WREC_LATENCY_BUCKET:
+        rc = nm_db_put_latency_bucket(w->db, w->session_id, &r->u.latency_bucket);
+        break;
     case NM_WREC_LOG:
         rc = nm_db_log(w->db, w->session_id, r->u.log.level, r->u.log.wall_ns,
                        r->u.log.message);
@@ -414,6 +419,11 @@ void nm_writer_put_latency(struct nm_writer *w, const struct nm_latency_sample *
 void nm_writer_put_latency_timeout(struct nm_writer *w, const struct nm_latency_timeout *t)
 {
     PUT_RECORD(w, NM_WREC_LATENCY_TIMEOUT, latency_timeout, t);
+}
+
+void nm_writer_put_latency_bucket(struct nm_writer *w, const struct nm_lathist_rec *r)
+{
+    PUT_RECORD(w, NM_WREC_LATENCY_BUCKET, latency_bucket, r);
 }
 
 void nm_writer_put_malformed(struct nm_writer *w, enum nm_malformed reason, uint64_t count)

@@ -38,14 +38,16 @@
 #define NM_DB_BUSY_TIMEOUT_MS 5000
 
 extern const char nm_schema_sql[];  /* schema/schema.sql, built by the Makefile */
+extern const char nm_v2_sql[];      /* schema/v2.sql */
 
 /*
  * Migrations: migrations[i] takes a database from version i to i + 1.
- * Version 2 will be a new entry (a new .sql file compiled in like
- * schema.sql); entries are never edited once released.
+ * Each is a .sql file compiled in like schema.sql; entries are never
+ * edited once released.
  */
 static const char *const migrations[NM_SCHEMA_VERSION] = {
     nm_schema_sql,  /* 0 -> 1 */
+    nm_v2_sql,      /* 1 -> 2: latency histograms */
 };
 
 enum stmt_id {
@@ -66,6 +68,7 @@ enum stmt_id {
     ST_LOG,
     ST_LATENCY,
     ST_LATENCY_TIMEOUT,
+    ST_LATENCY_BUCKET,
     ST_COUNT
 };
 
@@ -135,6 +138,9 @@ static const char *const stmt_sql[ST_COUNT] = {
         "INSERT INTO latency_timeouts (session_id, kind, server, server_port, ip_proto, count)"
         " VALUES (?,?,?,?,?,1) ON CONFLICT (session_id, kind, server, server_port, ip_proto)"
         " DO UPDATE SET count = count + 1",
+    [ST_LATENCY_BUCKET] =
+        "INSERT OR REPLACE INTO latency_hist (session_id, kind, ip_proto, low_ns, count,"
+        " sum_ns, min_ns, max_ns) VALUES (?,?,?,?,?,?,?,?)",
 };
 
 struct nm_db {
@@ -1017,6 +1023,26 @@ int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
     bind_text_n(s, 3, server, ns);
     sqlite3_bind_int(s, 4, ports ? t->server_port : 0);
     sqlite3_bind_int(s, 5, t->ip_proto);
+    if (run(db, s) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+int nm_db_put_latency_bucket(struct nm_db *db, int64_t session_id,
+                             const struct nm_lathist_rec *r)
+{
+    sqlite3_stmt *s = stmt(db, ST_LATENCY_BUCKET);
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    bind_text(s, 2, nm_latency_kind_name((enum nm_latency_kind)r->kind));
+    sqlite3_bind_int(s, 3, r->ip_proto);
+    sqlite3_bind_int64(s, 4, nm_lathist_bucket_low(r->bucket));
+    sqlite3_bind_int64(s, 5, (int64_t)r->count);
+    sqlite3_bind_int64(s, 6, r->sum_ns);
+    sqlite3_bind_int64(s, 7, r->min_ns);
+    sqlite3_bind_int64(s, 8, r->max_ns);
     if (run(db, s) != 0)
         return -1;
     ok(db);

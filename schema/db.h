@@ -15,11 +15,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../analyze/lathist.h"
 #include "../analyze/latency.h"
 #include "../analyze/records.h"
 #include "../capture/decode/decode.h"
 
-#define NM_SCHEMA_VERSION 1
+#define NM_SCHEMA_VERSION 2
 
 struct nm_db;
 
@@ -100,6 +101,9 @@ int nm_db_put_malformed(struct nm_db *db, int64_t session_id, enum nm_malformed 
 int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_latency_sample *s);
 int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
                               const struct nm_latency_timeout *t);
+/* One latency histogram bucket's totals so far (replaces the previous row). */
+int nm_db_put_latency_bucket(struct nm_db *db, int64_t session_id,
+                             const struct nm_lathist_rec *r);
 
 enum nm_log_level { NM_LOG_INFO, NM_LOG_WARNING, NM_LOG_ERROR };
 int nm_db_log(struct nm_db *db, int64_t session_id, enum nm_log_level level,

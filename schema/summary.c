@@ -193,142 +193,56 @@ static int latency_kind_index(const unsigned char *kind)
     return -1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile rank: the smallest rank r with r >= p * n, the
- * same rule as the latency_stats view. */
-static uint64_t pct_rank(uint64_t n, unsigned pct)
-{
-    uint64_t r = (n * pct + 99) / 100;
-    return r ? r : 1;
-}
-
-struct lat_values {
-    double *v;
-    uint64_t n, cap;
-};
-
-static int lat_push(struct lat_values *a, double v)
-{
-    if (a->n == a->cap) {
-        uint64_t cap = a->cap ? a->cap * 2 : 1024;
-        double *nv = realloc(a->v, cap * sizeof *nv);
-        if (!nv)
-            return -1;
-        a->v = nv;
-        a->cap = cap;
-    }
-    a->v[a->n++] = v;
-    return 0;
-}
-
-/* Index into the averages array of read_latency() (TCP, UDP, ICMP,
- * ICMPv6, all); -1 for other protocols. */
-static int avg_slot(int ip_proto)
-{
-    switch (ip_proto) {
-    case 6: return 0;
-    case 17: return 1;
-    case 1: return 2;
-    case 58: return 3;
-    default: return -1;
-    }
-}
-
 /*
- * Latency statistics: the numbers of the latency_stats and
- * latency_per_protocol views, computed in ONE unsorted scan of the
- * session's samples with the percentiles sorted in memory.  The views'
- * window functions and GROUP BY sorts took about 4 s for 1.3 M samples;
- * this takes a fraction of that.  Which kinds are connection-level comes
- * from the latency_kinds table, as for the view.  Memory: 8 bytes per
- * sample of the session.
+ * Latency statistics: the rows of the latency_stats and latency_per_protocol
+ * views themselves (one definition: the views, schema/v2.sql).  They read
+ * the histogram table latency_hist, a few thousand rows at most whatever
+ * the number of samples, so this costs milliseconds and no memory per
+ * sample.
  */
 static int read_latency(struct nm_db *db, struct nm_summary *out)
 {
-    bool is_conn[NM_LAT_KIND_COUNT] = { false };
-    struct lat_values vals[NM_LAT_KIND_COUNT];
-    double sum[NM_LAT_KIND_COUNT] = { 0 }, avg_sum[5] = { 0 };
-    uint64_t avg_n[5] = { 0 };
-    int rc, ret = 0;
-
-    memset(vals, 0, sizeof vals);
-    sqlite3_stmt *s = query(db, "SELECT kind, is_connection FROM latency_kinds", 0);
-    if (s == NULL)
-        return -1;
-    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
-        int k = latency_kind_index(sqlite3_column_text(s, 0));
-        if (k >= 0)
-            is_conn[k] = sqlite3_column_int(s, 1) != 0;
-    }
-    sqlite3_finalize(s);
-    if (rc != SQLITE_DONE)
-        return -1;
-
-    s = query(db, "SELECT kind, ip_proto, value_us FROM latency_samples WHERE session_id = ?1",
-              out->session_id);
+    int rc;
+    sqlite3_stmt *s = query(db, "SELECT kind, samples, mean_us, p50_us, p90_us, p99_us, max_us,"
+                                " timeouts FROM latency_stats WHERE session_id = ?1",
+                            out->session_id);
     if (s == NULL)
         return -1;
     while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         int k = latency_kind_index(sqlite3_column_text(s, 0));
         if (k < 0)
             continue;
-        double v = sqlite3_column_double(s, 2);
         struct nm_summary_latency *l = &out->latency[k];
-        if (lat_push(&vals[k], v) != 0) {
-            ret = nm_db_fail_msg(db, "out of memory for latency percentiles");
-            break;
-        }
-        l->samples++;
-        sum[k] += v;
-        if (l->samples == 1 || v > l->max_us)
-            l->max_us = v;
-        if (is_conn[k]) {
-            int slot = avg_slot(sqlite3_column_int(s, 1));
-            if (slot >= 0) {
-                avg_n[slot]++;
-                avg_sum[slot] += v;
-            }
-            avg_n[4]++;
-            avg_sum[4] += v;
-        }
+        l->samples = nm_db_col_u64(s, 1);
+        l->mean_us = sqlite3_column_double(s, 2);
+        l->p50_us = sqlite3_column_double(s, 3);
+        l->p90_us = sqlite3_column_double(s, 4);
+        l->p99_us = sqlite3_column_double(s, 5);
+        l->max_us = sqlite3_column_double(s, 6);
+        l->timeouts = nm_db_col_u64(s, 7);
     }
     sqlite3_finalize(s);
-    if (ret == 0 && rc != SQLITE_DONE)
-        ret = -1;
-    for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
-        struct nm_summary_latency *l = &out->latency[k];
-        if (ret == 0 && vals[k].n > 0) {
-            qsort(vals[k].v, vals[k].n, sizeof *vals[k].v, cmp_double);
-            l->mean_us = sum[k] / (double)l->samples;
-            l->p50_us = vals[k].v[pct_rank(vals[k].n, 50) - 1];
-            l->p90_us = vals[k].v[pct_rank(vals[k].n, 90) - 1];
-            l->p99_us = vals[k].v[pct_rank(vals[k].n, 99) - 1];
-        }
-        free(vals[k].v);
-    }
-    struct nm_summary_latency_avg *avgs[5] = { &out->latency_tcp, &out->latency_udp,
-                                               &out->latency_icmp, &out->latency_icmpv6,
-                                               &out->latency_all };
-    for (int i = 0; i < 5; i++) {
-        avgs[i]->samples = avg_n[i];
-        avgs[i]->mean_us = avg_n[i] ? avg_sum[i] / (double)avg_n[i] : 0;
-    }
-    if (ret != 0)
+    if (rc != SQLITE_DONE)
         return -1;
 
-    s = query(db, "SELECT kind, sum(count) FROM latency_timeouts WHERE session_id = ?1"
-                  " GROUP BY kind", out->session_id);
+    s = query(db, "SELECT proto, samples, mean_us FROM latency_per_protocol WHERE session_id = ?1",
+              out->session_id);
     if (s == NULL)
         return -1;
     while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
-        int k = latency_kind_index(sqlite3_column_text(s, 0));
-        if (k >= 0)
-            out->latency[k].timeouts = nm_db_col_u64(s, 1);
+        const char *proto = (const char *)sqlite3_column_text(s, 0);
+        struct nm_summary_latency_avg *avg =
+            !proto                          ? NULL
+            : strcmp(proto, "TCP") == 0    ? &out->latency_tcp
+            : strcmp(proto, "UDP") == 0    ? &out->latency_udp
+            : strcmp(proto, "ICMP") == 0   ? &out->latency_icmp
+            : strcmp(proto, "ICMPv6") == 0 ? &out->latency_icmpv6
+            : strcmp(proto, "all") == 0    ? &out->latency_all
+                                           : NULL;
+        if (avg) {
+            avg->samples = nm_db_col_u64(s, 1);
+            avg->mean_us = sqlite3_column_double(s, 2);
+        }
     }
     sqlite3_finalize(s);
     return rc == SQLITE_DONE ? 0 : -1;

@@ -60,8 +60,8 @@ for kind, vals in d["samples_ms"].items():
         print(f"{cap}: {kind}: {d['timeouts'][kind]} timeouts from the module, "
               f"{tmo.get(kind, 0)} in the database")
         bad = 1
-# The final statistics (schema/summary.c, computed in C) print the same
-# numbers as the latency_stats view (SQL): one definition, two readers.
+# The final statistics (schema/summary.c) print the same numbers as the
+# latency_stats view: one definition, two readers.
 printed = {}
 for line in open(summtxt):
     f = line.split()
@@ -77,10 +77,43 @@ for line in open(viewtxt):
     if not same:
         print(f"{cap}: {kind}: summary prints {printed.get(kind)}, latency_stats view says {view}")
         bad = 1
+# The view's percentiles come from histograms (schema/v2.sql): each must be
+# within one bucket (1/256 of the value, or 1 ns) of the exact nearest-rank
+# percentile of the stored samples.
+for line in open(viewtxt):
+    f = line.split()
+    kind = f[0]
+    vals = sorted(db.get(kind, []))          # ns
+    if not vals:
+        continue
+    n = len(vals)
+    for pct, col in ((50, 3), (90, 4), (99, 5)):
+        exact = vals[(pct * n + 99) // 100 - 1] / 1e6    # ms
+        got = float(f[col])
+        if abs(got - exact) > max(exact / 256, 1e-6) + 0.0006:   # + printed rounding
+            print(f"{cap}: {kind}: p{pct} from the histogram {got} ms, exact {exact} ms")
+            bad = 1
 total = sum(len(v) for v in d["samples_ms"].values())
 print(f"{cap}: {total} samples, {sum(tmo.values())} timeouts {'MISMATCH' if bad else 'ok'}")
 sys.exit(bad)
 PY
+done
+# Aggregate mode (-A) stores no sample rows but the same histograms: its
+# latency_stats and latency_per_protocol rows equal the per-packet run's.
+for cap in sample-pcaps/latency-lab.pcap sample-pcaps/mixed-lab.pcap; do
+    rm -f "$tmp"/a.db* "$tmp"/p.db*
+    "$BUILD/nm-capture" -q -r "$cap" -d "$tmp/p.db" --no-log || fail=$((fail + 1))
+    "$BUILD/nm-capture" -q -A -r "$cap" -d "$tmp/a.db" || fail=$((fail + 1))
+    q="SELECT * FROM latency_stats ORDER BY kind; SELECT * FROM latency_per_protocol ORDER BY proto"
+    sqlite3 "$tmp/p.db" "$q" > "$tmp/p.txt"; sqlite3 "$tmp/a.db" "$q" > "$tmp/a.txt"
+    rows=$(sqlite3 "$tmp/a.db" "SELECT count(*) FROM latency_samples")
+    if [ ! -s "$tmp/p.txt" ] || ! cmp -s "$tmp/p.txt" "$tmp/a.txt" || [ "$rows" != 0 ]; then
+        echo "$cap: -A latency statistics differ from per-packet mode, or -A stored $rows samples:"
+        diff "$tmp/p.txt" "$tmp/a.txt" | head -5
+        fail=$((fail + 1))
+    else
+        echo "$cap: -A: $(wc -l < "$tmp/a.txt") latency rows equal per-packet mode's, no samples stored"
+    fi
 done
 echo "$n captures, $fail with differences"
 [ "$fail" -eq 0 ]

@@ -237,7 +237,7 @@ static void test_upgrade_from_v0(void)
     struct nm_db *db = open_ok(p, NM_DB_WRITE);
     nm_db_close(db);
     sqlite3 *c = raw_open(p);
-    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), 1);
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), NM_SCHEMA_VERSION);
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM protocols"), NM_P_COUNT);
     sqlite3_close(c);
     remove_db(p);
@@ -255,8 +255,47 @@ static void test_upgrade_from_v0(void)
     db = open_ok(p, NM_DB_WRITE);
     nm_db_close(db);
     c = raw_open(p);
-    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), 1);
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), NM_SCHEMA_VERSION);
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'packets'"), 1);
+    sqlite3_close(c);
+    remove_db(p);
+}
+
+/* A version 1 database with latency samples: the migration to version 2
+ * builds its histograms from the samples (one bucket per distinct value),
+ * so its statistics are the exact nearest-rank ones it had. */
+extern const char nm_schema_sql[];
+static void test_upgrade_from_v1(void)
+{
+    const char *p = tpath("v1.db");
+    sqlite3 *c = raw_open(p);
+    raw_exec(c, nm_schema_sql);
+    raw_exec(c, "PRAGMA user_version = 1;"
+                "INSERT INTO sessions (id, source, live, start_wall_ns, netmon_version)"
+                " VALUES (1, 'x.pcap', 0, 0, '0.1.0');"
+                "INSERT INTO latency_samples (session_id, ts_ns, kind, ip_proto, client, server,"
+                " answered_by, value_us) VALUES"
+                " (1, 1, 'dns', 17, 'a', 'b', 'server', 10.0),"
+                " (1, 2, 'dns', 17, 'a', 'b', 'server', 30.5),"
+                " (1, 3, 'dns', 6, 'a', 'b', 'server', 20.0),"
+                " (1, 4, 'dns', 17, 'a', 'b', 'server', 30.5),"
+                " (1, 5, 'icmp_echo', 1, 'a', 'b', 'server', 7.25);");
+    sqlite3_close(c);
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    nm_db_close(db);
+    c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), NM_SCHEMA_VERSION);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_hist"), 4);
+    CHECK_EQ_U(q_int(c, "SELECT samples FROM latency_stats WHERE kind = 'dns'"), 4);
+    /* sorted: 10, 20, 30.5, 30.5: p50 = rank 2, p90 = p99 = rank 4 */
+    CHECK(q_real(c, "SELECT p50_us FROM latency_stats WHERE kind = 'dns'") == 20.0);
+    CHECK(q_real(c, "SELECT p90_us FROM latency_stats WHERE kind = 'dns'") == 30.5);
+    CHECK(q_real(c, "SELECT max_us FROM latency_stats WHERE kind = 'dns'") == 30.5);
+    CHECK(q_real(c, "SELECT mean_us FROM latency_stats WHERE kind = 'dns'") == 22.75);
+    CHECK(q_real(c, "SELECT p50_us FROM latency_stats WHERE kind = 'icmp_echo'") == 7.25);
+    CHECK(q_real(c, "SELECT mean_us FROM latency_per_protocol WHERE proto = 'UDP'") ==
+          (10.0 + 30.5 + 30.5) / 3);
+    CHECK_EQ_U(q_int(c, "SELECT samples FROM latency_per_protocol WHERE proto = 'all'"), 5);
     sqlite3_close(c);
     remove_db(p);
 }
@@ -268,16 +307,16 @@ static void test_refuse(void)
     /* a newer schema: refused in both modes, file untouched */
     const char *p = tpath("newer.db");
     sqlite3 *c = raw_open(p);
-    raw_exec(c, "CREATE TABLE future (x); PRAGMA user_version = 2;");
+    raw_exec(c, "CREATE TABLE future (x); PRAGMA user_version = 99;");
     sqlite3_close(c);
     CHECK(nm_db_open(p, NM_DB_WRITE, &db, errbuf, sizeof errbuf) != 0);
     CHECK(db == NULL);
-    CHECK_MSG(errbuf, p, "schema version 2 is newer");
+    CHECK_MSG(errbuf, p, "schema version 99 is newer");
     CHECK(contains(errbuf, "use a newer netmon"));
     CHECK(nm_db_open(p, NM_DB_READ, &db, errbuf, sizeof errbuf) != 0);
-    CHECK_MSG(errbuf, p, "schema version 2 is newer");
+    CHECK_MSG(errbuf, p, "schema version 99 is newer");
     c = raw_open(p);
-    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), 2);
+    CHECK_EQ_U(q_int(c, "PRAGMA user_version"), 99);
     CHECK_EQ_S(q_text(c, "PRAGMA journal_mode"), "delete");  /* not switched to WAL */
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sqlite_schema WHERE name = 'sessions'"), 0);
     sqlite3_close(c);
@@ -1063,6 +1102,7 @@ int main(int argc, char **argv)
     }
     test_create();
     test_upgrade_from_v0();
+    test_upgrade_from_v1();
     test_refuse();
     test_open_errors();
     test_session_and_packets();

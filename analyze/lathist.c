@@ -1,0 +1,151 @@
+/*
+ * lathist.c - log-linear latency histograms (see lathist.h).
+ */
+#include "lathist.h"
+
+#include <stdlib.h>
+
+#include "latency.h"
+
+#define SUB (1 << NM_LATHIST_SUB_BITS)
+#define MAX_VALUE ((INT64_C(1) << NM_LATHIST_MAX_EXP) - 1)
+
+/* Transport protocols a sample can have; anything else shares the last. */
+enum { P_TCP, P_UDP, P_ICMP, P_ICMPV6, P_OTHER, P_COUNT };
+
+struct bucket {
+    uint64_t count;
+    int64_t sum_ns, min_ns, max_ns;
+};
+
+struct pair {
+    struct bucket *b;      /* NM_LATHIST_BUCKETS, NULL until the first sample */
+    int32_t *dirty;        /* indices of buckets changed since the last flush */
+    uint32_t ndirty;
+    uint8_t *is_dirty;     /* one flag per bucket */
+    uint8_t ip_proto;      /* the protocol number stored for this pair */
+};
+
+struct nm_lathist {
+    struct pair p[NM_LAT_KIND_COUNT][P_COUNT];
+};
+
+int32_t nm_lathist_bucket(int64_t v)
+{
+    if (v < SUB)
+        return v < 0 ? 0 : (int32_t)v;
+    if (v > MAX_VALUE)
+        v = MAX_VALUE;
+    int e = 63 - __builtin_clzll((unsigned long long)v);      /* NM_LATHIST_SUB_BITS .. 39 */
+    int32_t sub = (int32_t)(v >> (e - NM_LATHIST_SUB_BITS)) - SUB;  /* 0 .. SUB-1 */
+    return (e - NM_LATHIST_SUB_BITS + 1) * SUB + sub;
+}
+
+int64_t nm_lathist_bucket_low(int32_t b)
+{
+    if (b < SUB)
+        return b < 0 ? 0 : b;
+    int e = b / SUB + NM_LATHIST_SUB_BITS - 1;
+    return (int64_t)(SUB + b % SUB) << (e - NM_LATHIST_SUB_BITS);
+}
+
+double nm_lathist_rank_value(uint64_t r, uint64_t first_rank, uint64_t count, double min_v,
+                             double max_v)
+{
+    if (count <= 1 || r <= first_rank)
+        return min_v;
+    if (r >= first_rank + count - 1)
+        return max_v;
+    return min_v + (max_v - min_v) * (double)(r - first_rank) / (double)(count - 1);
+}
+
+static int proto_index(uint8_t ip_proto)
+{
+    switch (ip_proto) {
+    case 6:
+        return P_TCP;
+    case 17:
+        return P_UDP;
+    case 1:
+        return P_ICMP;
+    case 58:
+        return P_ICMPV6;
+    default:
+        return P_OTHER;
+    }
+}
+
+struct nm_lathist *nm_lathist_new(void)
+{
+    return calloc(1, sizeof(struct nm_lathist));
+}
+
+static void pair_free(struct pair *p)
+{
+    free(p->b);
+    free(p->dirty);
+    free(p->is_dirty);
+}
+
+void nm_lathist_free(struct nm_lathist *h)
+{
+    if (!h)
+        return;
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++)
+        for (int i = 0; i < P_COUNT; i++)
+            pair_free(&h->p[k][i]);
+    free(h);
+}
+
+int nm_lathist_add(struct nm_lathist *h, uint8_t kind, uint8_t ip_proto, int64_t value_ns)
+{
+    if (kind >= NM_LAT_KIND_COUNT)
+        return -1;
+    struct pair *p = &h->p[kind][proto_index(ip_proto)];
+    if (!p->b) {
+        p->b = calloc(NM_LATHIST_BUCKETS, sizeof *p->b);
+        p->dirty = calloc(NM_LATHIST_BUCKETS, sizeof *p->dirty);
+        p->is_dirty = calloc(NM_LATHIST_BUCKETS, 1);
+        if (!p->b || !p->dirty || !p->is_dirty) {
+            pair_free(p);
+            *p = (struct pair){ 0 };
+            return -1;
+        }
+        p->ip_proto = ip_proto;
+    }
+    if (value_ns < 0)
+        value_ns = 0;
+    int32_t i = nm_lathist_bucket(value_ns);
+    struct bucket *b = &p->b[i];
+    if (b->count == 0 || value_ns < b->min_ns)
+        b->min_ns = value_ns;
+    if (b->count == 0 || value_ns > b->max_ns)
+        b->max_ns = value_ns;
+    b->count++;
+    b->sum_ns += value_ns;
+    if (!p->is_dirty[i]) {
+        p->is_dirty[i] = 1;
+        p->dirty[p->ndirty++] = i;
+    }
+    return 0;
+}
+
+void nm_lathist_flush(struct nm_lathist *h, void (*emit)(void *ctx, const struct nm_lathist_rec *r),
+                      void *ctx)
+{
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
+        for (int i = 0; i < P_COUNT; i++) {
+            struct pair *p = &h->p[k][i];
+            for (uint32_t d = 0; d < p->ndirty; d++) {
+                int32_t bi = p->dirty[d];
+                const struct bucket *b = &p->b[bi];
+                struct nm_lathist_rec r = { .kind = (uint8_t)k, .ip_proto = p->ip_proto,
+                                            .bucket = bi, .count = b->count, .sum_ns = b->sum_ns,
+                                            .min_ns = b->min_ns, .max_ns = b->max_ns };
+                p->is_dirty[bi] = 0;
+                emit(ctx, &r);
+            }
+            p->ndirty = 0;
+        }
+    }
+}
