@@ -133,6 +133,10 @@ if [ $have_nm = 1 ]; then
     nm_full_packets=$(nm_packets)
     bench "nm-capture -A aggregate" "$NMCAP" -q -A -r "$FILE" -d "$tmp/db"
     nm_agg_packets=$(nm_packets)
+    # The cost of latency tracking (issue 3's budget: 15 %), same run.
+    bench "nm-capture per-packet --no-latency" "$NMCAP" -q --no-latency -r "$FILE" -d "$tmp/db" \
+        -l "$tmp/log"
+    bench "nm-capture -A --no-latency" "$NMCAP" -q -A --no-latency -r "$FILE" -d "$tmp/db"
 fi
 if command -v tshark >/dev/null 2>&1; then
     bench "tshark io,stat,10" tshark -n -q -z io,stat,10 -r "$FILE"
@@ -215,6 +219,13 @@ res=$OUT/results.md
             r("nm-capture -A aggregate", "target", "nm-capture aggregate / 2 M packets/s target")
             r("nm-capture per-packet", "pcapcount (libpcap loop)", "nm-capture per-packet / bare libpcap loop")
             r("sqlite ceiling", "pcapcount (libpcap loop)", "sqlite ceiling / bare libpcap loop")
+            # latency cost: 1 - with / without (packets/s)
+            if (("nm-capture per-packet" in pps) && ("nm-capture per-packet --no-latency" in pps))
+                printf "- latency tracking costs %.0f %% of per-packet packets/s\n",
+                    100 * (1 - pps["nm-capture per-packet"] / pps["nm-capture per-packet --no-latency"])
+            if (("nm-capture -A aggregate" in pps) && ("nm-capture -A --no-latency" in pps))
+                printf "- latency tracking costs %.0f %% of aggregate packets/s\n",
+                    100 * (1 - pps["nm-capture -A aggregate"] / pps["nm-capture -A --no-latency"])
         }' "$tmp/rows"
     if [ $have_nm = 1 ]; then
         echo
