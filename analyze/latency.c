@@ -86,9 +86,10 @@ struct lat_list {
 
 struct lat_table {
     struct lat_entry *e;
-    uint32_t *bucket;
+    uint32_t *bucket;           /* chain head + 1; 0: empty (see bucket_head()) */
     uint32_t cap, mask;
-    uint32_t free_head;
+    uint32_t free_head;         /* entries freed by removal */
+    uint32_t fresh;             /* entries [fresh, cap) were never used */
     uint32_t used;
     struct lat_list list[LIST_COUNT];
     struct nm_hash_secret hs;
@@ -283,20 +284,16 @@ static bool table_init(struct lat_table *t, uint32_t cap, uint64_t seed, uint64_
     t->idle_ns = idle_ns;
     if (cap == 0)
         return true;
-    /* Twice as many buckets as entries keeps chains at about one entry. */
+    /* Twice as many buckets as entries keeps chains at about one entry.
+     * Both arrays come zeroed from calloc and are not otherwise touched
+     * here: the kernel maps their pages only as entries are used, so a
+     * short capture does not pay for (or hold) the full capacity. */
     nb = nm_hash_pow2(cap * 2u);
     t->e = calloc(cap, sizeof *t->e);
-    t->bucket = malloc((size_t)nb * sizeof *t->bucket);
+    t->bucket = calloc(nb, sizeof *t->bucket);
     if (t->e == NULL || t->bucket == NULL)
         return false;
-    for (uint32_t b = 0; b < nb; b++)
-        t->bucket[b] = NIL;
-    for (uint32_t i = 0; i < cap; i++) {
-        t->e[i].hnext = (i + 1 < cap) ? i + 1 : NIL;
-        for (int w = 0; w < LIST_COUNT; w++)
-            t->e[i].prev[w] = t->e[i].next[w] = NIL;
-    }
-    t->free_head = 0;
+    t->fresh = 0;
     t->cap = cap;
     t->mask = nb - 1;
     nm_hash_secret_init(&t->hs, seed, domain);
@@ -307,6 +304,18 @@ static void table_free(struct lat_table *t)
 {
     free(t->e);
     free(t->bucket);
+}
+
+/* Bucket slots hold the chain's first entry + 1, so that calloc's zeros
+ * mean "empty": with unsigned wraparound NIL + 1 == 0 and 0 - 1 == NIL. */
+static uint32_t bucket_head(const struct lat_table *t, uint32_t b)
+{
+    return t->bucket[b] - 1u;
+}
+
+static void bucket_set(struct lat_table *t, uint32_t b, uint32_t i)
+{
+    t->bucket[b] = i + 1u;
 }
 
 static uint32_t key_bucket(const struct lat_table *t, const struct lat_key *k)
@@ -320,7 +329,7 @@ static uint32_t key_bucket(const struct lat_table *t, const struct lat_key *k)
 static uint32_t table_find(const struct lat_table *t, const struct lat_key *k, uint32_t b)
 {
     /* A chain never holds more than cap entries: the walk is bounded. */
-    for (uint32_t i = t->bucket[b]; i != NIL; i = t->e[i].hnext)
+    for (uint32_t i = bucket_head(t, b); i != NIL; i = t->e[i].hnext)
         if (memcmp(&t->e[i].key, k, sizeof *k) == 0)
             return i;
     return NIL;
@@ -330,12 +339,18 @@ static void table_remove(struct nm_latency *l, int tid, uint32_t i)
 {
     struct lat_table *t = &l->tab[tid];
     uint32_t b = key_bucket(t, &t->e[i].key);
-    uint32_t *pp = &t->bucket[b];
+    uint32_t prev = NIL, j = bucket_head(t, b);
 
-    while (*pp != NIL && *pp != i)
-        pp = &t->e[*pp].hnext;
-    if (*pp == i)
-        *pp = t->e[i].hnext;
+    while (j != NIL && j != i) {
+        prev = j;
+        j = t->e[j].hnext;
+    }
+    if (j == i) {
+        if (prev == NIL)
+            bucket_set(t, b, t->e[i].hnext);
+        else
+            t->e[prev].hnext = t->e[i].hnext;
+    }
     list_unlink(t, i, LIST_LRU);
     pend_stop(l, tid, i);
     t->e[i].hnext = t->free_head;
@@ -353,20 +368,24 @@ static uint32_t table_insert(struct nm_latency *l, int tid, const struct lat_key
     struct lat_entry *e;
     uint32_t i;
 
-    if (t->free_head == NIL) {
-        /* Full: every entry is on the LRU list, so its tail exists. */
-        table_remove(l, tid, t->list[LIST_LRU].tail);
-        l->ctr.evictions[tid]++;
+    if (t->free_head == NIL && t->fresh < t->cap) {
+        i = t->fresh++;
+    } else {
+        if (t->free_head == NIL) {
+            /* Full: every entry is on the LRU list, so its tail exists. */
+            table_remove(l, tid, t->list[LIST_LRU].tail);
+            l->ctr.evictions[tid]++;
+        }
+        i = t->free_head;
+        t->free_head = t->e[i].hnext;
     }
-    i = t->free_head;
     e = &t->e[i];
-    t->free_head = e->hnext;
     memset(e, 0, sizeof *e);
     e->key = *k;
     for (int w = 0; w < LIST_COUNT; w++)
         e->prev[w] = e->next[w] = NIL;
-    e->hnext = t->bucket[b];
-    t->bucket[b] = i;
+    e->hnext = bucket_head(t, b);
+    bucket_set(t, b, i);
     t->used++;
     l->ctr.in_use[tid] = t->used;
     if (t->used > l->ctr.peak[tid])

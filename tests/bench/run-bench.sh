@@ -133,6 +133,11 @@ if [ $have_nm = 1 ]; then
     nm_full_packets=$(nm_packets)
     bench "nm-capture -A aggregate" "$NMCAP" -q -A -r "$FILE" -d "$tmp/db"
     nm_agg_packets=$(nm_packets)
+    # The latency distribution of that run, per kind (milliseconds).
+    lat_table=$(sqlite3 -batch -separator ' | ' "$tmp/db" "SELECT '| ' || kind, samples,
+        printf('%.3f', p50_us / 1000), printf('%.3f', p90_us / 1000),
+        printf('%.3f', p99_us / 1000), printf('%.3f', max_us / 1000) || ' |'
+        FROM latency_stats ORDER BY kind" 2>/dev/null)
     # The cost of latency tracking (issue 3's budget: 15 %), same run.
     bench "nm-capture per-packet --no-latency" "$NMCAP" -q --no-latency -r "$FILE" -d "$tmp/db" \
         -l "$tmp/log"
@@ -227,6 +232,14 @@ res=$OUT/results.md
                 printf "- latency tracking costs %.0f %% of aggregate packets/s\n",
                     100 * (1 - pps["nm-capture -A aggregate"] / pps["nm-capture -A --no-latency"])
         }' "$tmp/rows"
+    if [ -n "$lat_table" ]; then
+        echo
+        echo "Latency measured by nm-capture -A on this capture (ms; from latency_stats):"
+        echo
+        echo "| kind | samples | p50 | p90 | p99 | max |"
+        echo "|---|---:|---:|---:|---:|---:|"
+        echo "$lat_table"
+    fi
     if [ $have_nm = 1 ]; then
         echo
         echo "nm-capture's own packet count (sessions.packets): per-packet $nm_full_packets," \
