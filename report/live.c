@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "../analyze/proto.h"
 #include "../schema/db.h"
@@ -21,6 +22,9 @@
 /* Long enough to ride out a writer's commit, short enough that a stuck lock
  * costs one skipped refresh rather than a frozen display. */
 #define LIVE_BUSY_TIMEOUT_MS 200
+/* Looks at a database that just appeared before its schema counts as
+ * missing (see nm_live_run()). */
+#define LIVE_NEW_DB_TRIES 5
 
 static volatile sig_atomic_t stop_requested;
 
@@ -137,6 +141,9 @@ void nm_live_print_metrics(FILE *fp, const struct nm_live_window *w,
     fprintf(fp, "drops kernel %llu ifdrop %llu queue %llu\n",
             (unsigned long long)s->drops_kernel, (unsigned long long)s->drops_ifdrop,
             (unsigned long long)s->drops_queue);
+    fprintf(fp, "drops_last_%ds kernel %llu ifdrop %llu queue %llu\n", LIVE_METRICS_S,
+            (unsigned long long)w->drops_kernel, (unsigned long long)w->drops_ifdrop,
+            (unsigned long long)w->drops_queue);
 }
 
 enum refresh_result { REFRESH_OK, REFRESH_SKIPPED, REFRESH_FAILED };
@@ -216,7 +223,31 @@ int nm_live_run(const struct nm_live_opts *o, FILE *out, char *errbuf, size_t er
 
     if (errlen > 0)
         errbuf[0] = '\0';
-    if (nm_db_open(o->db_path, NM_DB_READ, &db, errbuf, errlen) != 0)
+    install_handlers();
+    /* Following: nm-live may be started before nm-capture creates the
+     * database.  Wait for the file, once said; --once reports it missing. */
+    if (!o->once && access(o->db_path, F_OK) != 0 && errno == ENOENT) {
+        fprintf(out, "note: waiting for database %s to appear\n", o->db_path);
+        fflush(out);
+        while (!stop_requested && access(o->db_path, F_OK) != 0 && errno == ENOENT) {
+            struct timespec one = { 1, 0 };
+            nanosleep(&one, NULL);
+        }
+        if (stop_requested)
+            return 0;
+        /* nm-capture creates the file, then its schema in a transaction:
+         * a first look may find it empty.  A few more looks, a second
+         * apart, before calling it not a netmon database. */
+        for (int tries = 0; tries < LIVE_NEW_DB_TRIES && !stop_requested; tries++) {
+            if (nm_db_open(o->db_path, NM_DB_READ, &db, errbuf, errlen) == 0)
+                break;
+            struct timespec one = { 1, 0 };
+            nanosleep(&one, NULL);
+        }
+        if (db == NULL && stop_requested)
+            return 0;
+    }
+    if (db == NULL && nm_db_open(o->db_path, NM_DB_READ, &db, errbuf, errlen) != 0)
         return -1;
     if (nm_db_set_busy_timeout(db, LIVE_BUSY_TIMEOUT_MS) != 0) {
         snprintf(errbuf, errlen, "%s", nm_db_errmsg(db));
@@ -228,7 +259,6 @@ int nm_live_run(const struct nm_live_opts *o, FILE *out, char *errbuf, size_t er
         nm_db_close(db);
         return r == REFRESH_FAILED ? -1 : 0;
     }
-    install_handlers();
     /* Runs until a signal: one tick per second of wall time, a throughput
      * block every 10 ticks and the metrics every 30.  The sleep is cut
      * short by SIGINT/SIGTERM, so stopping takes at most one refresh. */

@@ -1,27 +1,34 @@
 /*
- * live_main.c - nm-live: options, nm_live_run(), the error, the exit status
- * (0 ok, 2 usage error or unreadable database).
+ * live_main.c - nm-live: options, then the dashboard (a terminal) or the
+ * text summaries (--plain, --once, or output that is not a terminal); the
+ * error; the exit status (0 ok, 2 usage error or unreadable database).
  */
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "dashboard.h"
 #include "live.h"
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: nm-live [-d DATABASE] [-s SESSION] [--plain] [--once]\n"
+    fprintf(fp, "usage: nm-live [-d DATABASE] [-s SESSION] [-n SECONDS] [--plain] [--once]\n"
                 "  -d DATABASE  netmon database written by nm-capture (default netmon.db)\n"
                 "  -s SESSION   session id to show (default: follow the newest)\n"
-                "  --plain      text summaries (the default; the dashboard is not written yet)\n"
-                "  --once       print the summaries once for the current data and exit\n");
+                "  -n SECONDS   dashboard refresh interval, 0.2 to 60 (default 1)\n"
+                "  --plain      text summaries every 10 s and 30 s, also on a terminal\n"
+                "  --once       print the text summaries once for the current data and exit\n"
+                "On a terminal nm-live shows a dashboard (keys: q quit, tab or 1-4 views,\n"
+                "p pause, s older session, f follow newest, r refresh, up/down protocol);\n"
+                "otherwise it prints the text summaries.\n");
 }
 
 int main(int argc, char **argv)
 {
-    struct nm_live_opts o = { "netmon.db", 0, false, true };
+    struct nm_live_opts o = { "netmon.db", 0, false, false };
+    double interval_s = 1.0;
     char err[1024];
 
     for (int i = 1; i < argc; i++) {
@@ -33,13 +40,22 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
-        } else if ((strcmp(a, "-d") == 0 || strcmp(a, "-s") == 0) && i + 1 < argc) {
+        } else if ((strcmp(a, "-d") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "-n") == 0) &&
+                   i + 1 < argc) {
             const char *v = argv[++i];
+            char *end;
+            errno = 0;
             if (a[1] == 'd') {
                 o.db_path = v;
+            } else if (a[1] == 'n') {
+                interval_s = strtod(v, &end);
+                if (errno != 0 || end == v || *end != '\0' || !isfinite(interval_s) ||
+                    interval_s < 0.2 || interval_s > 60) {
+                    fprintf(stderr, "nm-live: -n %s: not an interval from 0.2 to 60 seconds\n"
+                                    "Try 'nm-live -h' for help.\n", v);
+                    return 2;
+                }
             } else {
-                char *end;
-                errno = 0;
                 long long id = strtoll(v, &end, 10);
                 if (errno != 0 || end == v || *end != '\0' || id <= 0) {
                     fprintf(stderr, "nm-live: -s %s: not a session id (a positive integer)\n",
@@ -54,7 +70,14 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    /* Only text output exists; a terminal gets it too until the dashboard. */
+    if (!o.plain && !o.once && nm_dashboard_usable()) {
+        struct nm_dashboard_opts d = { o.db_path, o.session_id, (int)(interval_s * 1000) };
+        if (nm_dashboard_run(&d, err, sizeof err) != 0) {
+            fprintf(stderr, "nm-live: %s\n", err);
+            return 2;
+        }
+        return 0;
+    }
     o.plain = true;
     if (nm_live_run(&o, stdout, err, sizeof err) != 0) {
         fprintf(stderr, "nm-live: %s\n", err);

@@ -1,8 +1,10 @@
 /*
  * live_queries.h - the read-only queries behind nm-live.  All of nm-live's
  * SQL lives in live_queries.c; it reads only the small aggregate tables
- * (sessions, seconds, proto_seconds) and never scans `packets`, so a
- * refresh costs the same for a thousand packets and for ten million.
+ * (sessions, seconds, proto_seconds, addresses, latency_timeouts) and never
+ * scans `packets`, so a refresh costs the same for a thousand packets and
+ * for ten million.  latency_samples, which grows with the capture, is read
+ * incrementally by row id (nm_live_read_latency()).
  * Session-wide numbers come from nm_db_read_summary() (summary.h).
  */
 #ifndef NM_LIVE_QUERIES_H
@@ -24,6 +26,8 @@ struct nm_live_window {
     uint64_t packets, bytes;       /* all frames in the window */
     uint64_t proto_packets[NM_P_COUNT], proto_bytes[NM_P_COUNT];
     uint64_t new_connections;      /* all protocols */
+    /* Drops stored per second (seconds.drops_*) in the window. */
+    uint64_t drops_kernel, drops_ifdrop, drops_queue;
 };
 
 /* The newest session's id in *session_id; fails ("no session") on an empty
@@ -44,5 +48,60 @@ int nm_live_read_window(struct nm_db *db, int64_t session_id, int seconds,
 /* True when the last failed call (e.g. nm_db_read_summary())  failed because another connection held a
  * lock (SQLITE_BUSY / SQLITE_LOCKED): the caller may simply retry later. */
 bool nm_live_error_is_busy(struct nm_db *db);
+
+/*
+ * One read snapshot: between nm_live_snapshot_begin() and _end() every
+ * query (nm_live_read_window() included) sees the same committed data.
+ * Keep it short: in WAL mode it never blocks the writer, but it holds back
+ * checkpoints.  _begin returns 0, NM_LIVE_BUSY or -1; _end always ends it.
+ */
+int nm_live_snapshot_begin(struct nm_db *db) __attribute__((warn_unused_result));
+void nm_live_snapshot_end(struct nm_db *db);
+
+/* The newest session older than `before` in *session_id, 0 if none. */
+int nm_live_session_before(struct nm_db *db, int64_t before, int64_t *session_id)
+    __attribute__((warn_unused_result));
+
+/* Bytes per protocol in `nbins` bins of `bin_s` seconds, the first bin
+ * starting at `first_second`: bytes[b * NM_P_COUNT + p] (zeroed first).
+ * Returns 0, NM_LIVE_BUSY or -1. */
+int nm_live_read_history(struct nm_db *db, int64_t session_id, int64_t first_second,
+                         int nbins, int bin_s, uint64_t *bytes)
+    __attribute__((warn_unused_result));
+
+/* One address of the `addresses` table. */
+struct nm_live_talker {
+    char kind[8];                  /* "ipv4", "ipv6" or "mac" */
+    char address[64];              /* as stored (IPv6 at most 45 characters) */
+    uint64_t pkts_sent, bytes_sent, pkts_recv, bytes_recv;
+};
+
+/* The `max` addresses with the most bytes sent + received, ties by
+ * address; macs false: IPv4 and IPv6 together, true: MAC addresses.
+ * *n is how many were filled.  Returns 0, NM_LIVE_BUSY or -1. */
+int nm_live_read_talkers(struct nm_db *db, int64_t session_id, bool macs,
+                         struct nm_live_talker *out, int max, int *n)
+    __attribute__((warn_unused_result));
+
+/* Called once per latency sample by nm_live_read_latency(), in row order:
+ * the kind as stored ('dns', ...), the IP protocol and the value in us. */
+typedef void nm_live_latency_fn(void *ctx, const char *kind, int ip_proto, double value_us);
+
+/* The session's samples with row id > *after_id, at most `max_rows` of
+ * them; *after_id advances to the last row read, *more says whether rows
+ * remain.  Rows are appended in time order, so a caller that keeps
+ * *after_id reads every sample once, each refresh costing only the new
+ * ones.  Returns 0, NM_LIVE_BUSY or -1. */
+int nm_live_read_latency(struct nm_db *db, int64_t session_id, int64_t *after_id,
+                         int max_rows, nm_live_latency_fn *fn, void *ctx, bool *more)
+    __attribute__((warn_unused_result));
+
+/* Timeouts per latency kind (latency_timeouts summed over servers) and
+ * whether each kind is connection-level (latency_kinds): fn is called once
+ * per kind present in either table.  Returns 0, NM_LIVE_BUSY or -1. */
+typedef void nm_live_kind_fn(void *ctx, const char *kind, bool is_connection,
+                             uint64_t timeouts);
+int nm_live_read_latency_kinds(struct nm_db *db, int64_t session_id, nm_live_kind_fn *fn,
+                               void *ctx) __attribute__((warn_unused_result));
 
 #endif /* NM_LIVE_QUERIES_H */
