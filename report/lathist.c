@@ -55,6 +55,11 @@ double nm_lathist_percentile(const struct nm_lathist *h, double pct)
     uint64_t r = rank < 1 ? 1 : (uint64_t)rank, seen = 0;
     int i = 0;
 
+    /* The first and last ranks are known exactly. */
+    if (r <= 1)
+        return h->min_us;
+    if (r >= h->count)
+        return h->max_us;
     for (; i < NM_LATHIST_BUCKETS - 1; i++) {
         seen += h->bucket[i];
         if (seen >= r)
