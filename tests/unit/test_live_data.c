@@ -91,14 +91,14 @@ static double q_dbl(const char *fmt, ...)
     char sql[2048];
     va_list ap;
     sqlite3_stmt *s;
-    double v = NAN;
+    double v = (double)NAN;
 
     va_start(ap, fmt);
     vsnprintf(sql, sizeof sql, fmt, ap);
     va_end(ap);
     if (sqlite3_prepare_v2(oracle, sql, -1, &s, NULL) != SQLITE_OK) {
         fprintf(stderr, "oracle: %s: %s\n", sql, sqlite3_errmsg(oracle));
-        return NAN;
+        return (double)NAN;
     }
     if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL)
         v = sqlite3_column_double(s, 0);
@@ -139,7 +139,7 @@ static void test_lathist(void)
     nm_lathist_add(&h, 0);
     nm_lathist_add(&h, -5);
     nm_lathist_add(&h, 1e12);
-    nm_lathist_add(&h, NAN);
+    nm_lathist_add(&h, (double)NAN);
     CHECK_EQ_U(h.count, 1003);
     CHECK(nm_lathist_percentile(&h, 100) == 1e12);
     CHECK(nm_lathist_percentile(&h, 0.01) == -5);
