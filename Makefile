@@ -48,15 +48,16 @@ CPPFLAGS += -D_FORTIFY_SOURCE=2
 endif
 ALLCFLAGS = -std=c11 $(OPT) $(WARN) $(GCC_WARN) -Werror -fstack-protector-strong \
             $(SANFLAGS) $(CFLAGS)
-LDLIBS   += -lpcap -lsqlite3 -lpthread -lm
+LDLIBS   += -lpcap -lsqlite3 -lplplot -lpthread -lm
 LDFLAGS  += $(SANFLAGS)
 
 # --- sources ---------------------------------------------------------------
 # Every .c file in these folders goes into libnetmon.a, except the programs'
 # main files.  New modules need no Makefile change.
+# report/plot*.c (PLplot) are in the library too: nm-capture draws the
+# report's graphs when it ends, so every program links -lplplot.
 MAINS     := capture/main.c report/live_main.c report/report_main.c
-PLOT_SRCS := $(wildcard report/plot*.c)
-LIB_SRCS  := $(filter-out $(MAINS) $(PLOT_SRCS), \
+LIB_SRCS  := $(filter-out $(MAINS), \
                $(wildcard capture/decode/*.c analyze/*.c schema/*.c capture/*.c report/*.c))
 SQL_SRCS  := $(wildcard schema/*.sql)
 LIB_OBJS  := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) \
@@ -117,10 +118,9 @@ $(BUILD)/nm-capture: $(BUILD)/obj/capture/main.o $(LIB)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
 	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-PLOT_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(PLOT_SRCS))
-$(BUILD)/nm-report: $(BUILD)/obj/report/report_main.o $(PLOT_OBJS) $(LIB)
+$(BUILD)/nm-report: $(BUILD)/obj/report/report_main.o $(LIB)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
-	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -lplplot -o $@
+	$(Q)$(CC) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(BUILD)/nm-live: $(BUILD)/obj/report/live_main.o $(LIB)
 	@[ "$(V)" = 1 ] || echo "  LINK    $@"
