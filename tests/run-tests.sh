@@ -7,6 +7,10 @@ BUILD=${BUILD:-build}
 export BUILD
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
+# PLplot's libraries keep caches LeakSanitizer reports (tests/lsan.supp says
+# which and why); every test that draws a graph needs the suppressions.
+LSAN_OPTIONS="suppressions=$top/tests/lsan.supp:print_suppressions=0${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 pass=0; fail=0; skip=0; failed=""
 log_dir=$BUILD/test-logs
 mkdir -p "$log_dir"
