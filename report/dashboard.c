@@ -271,9 +271,7 @@ static void draw_status(const struct ui *u)
     switch (u->status) {
     case NM_LIVE_ST_OK:
         c = C_GOOD;
-        snprintf(line, sizeof line, "updated %s, every %.1f s%s", when,
-                 u->interval_ms / 1000.0,
-                 u->have_snap && u->snap->latency_partial ? "; reading latency samples" : "");
+        snprintf(line, sizeof line, "updated %s, every %.1f s", when, u->interval_ms / 1000.0);
         msg = line;
         break;
     case NM_LIVE_ST_BUSY:
@@ -580,7 +578,7 @@ static void view_latency(const struct ui *u, int y, int bottom)
         put(y++, 0, "%-32s %9llu  %9s", names[i], (unsigned long long)avgs[i]->samples, mean);
     }
     if (y + 1 < bottom)
-        put(y + 1, 0, "percentiles: nearest rank, from 1%% buckets (within 0.5%%); "
+        put(y + 1, 0, "percentiles: nearest rank, from the latency histograms (latency_stats); "
                       "kinds: README \"Latency\"");
 }
 

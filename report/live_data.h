@@ -38,8 +38,8 @@ struct nm_live_snapshot {
     int64_t session_id;
     bool following;                /* the session is the newest, followed */
     bool has_data;                 /* the session has packets */
-    /* Session totals; sum.latency[] and sum.latency_tcp.. are filled from
-     * the samples read so far (percentiles within 0.5%, see lathist.h). */
+    /* Session totals and latency: nm_db_read_summary(), whose latency
+     * comes from the histogram table (constant cost per refresh). */
     struct nm_summary sum;
     struct nm_live_window rate;    /* the last NM_LIVE_RATE_S seconds */
     struct nm_live_window recent;  /* the last NM_LIVE_RECENT_S seconds */
@@ -53,8 +53,6 @@ struct nm_live_snapshot {
     /* Top talkers by bytes sent + received. */
     int n_ips, n_macs;
     struct nm_live_talker ips[NM_LIVE_TALKERS_MAX], macs[NM_LIVE_TALKERS_MAX];
-    bool latency_partial;          /* samples remain unread (a big session's first
-                                      refreshes): latency numbers still growing */
 };
 
 struct nm_live_source;

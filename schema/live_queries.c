@@ -263,53 +263,6 @@ int nm_live_read_talkers(struct nm_db *db, int64_t session_id, bool macs,
     return outcome(db, rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1);
 }
 
-int nm_live_read_latency(struct nm_db *db, int64_t session_id, int64_t *after_id,
-                         int max_rows, nm_live_latency_fn *fn, void *ctx, bool *more)
-{
-    /* "id > ?" is a range of the INTEGER PRIMARY KEY: the scan starts at
-     * the first unread row instead of the table's start. */
-    sqlite3_stmt *s = nm_db_prepare(db,
-        "SELECT id, kind, ip_proto, value_us FROM latency_samples"
-        " WHERE id > ?2 AND session_id = ?1 ORDER BY id LIMIT ?3");
-    int rc, rows = 0;
-
-    *more = false;
-    if (s == NULL)
-        return outcome(db, -1);
-    sqlite3_bind_int64(s, 1, session_id);
-    sqlite3_bind_int64(s, 2, *after_id);
-    sqlite3_bind_int(s, 3, max_rows);
-    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
-        const unsigned char *kind = sqlite3_column_text(s, 1);
-        *after_id = sqlite3_column_int64(s, 0);
-        rows++;
-        if (kind != NULL)
-            fn(ctx, (const char *)kind, sqlite3_column_int(s, 2), sqlite3_column_double(s, 3));
-    }
-    sqlite3_finalize(s);
-    *more = rows == max_rows;
-    return outcome(db, rc == SQLITE_DONE ? 0 : -1);
-}
-
-int nm_live_read_latency_kinds(struct nm_db *db, int64_t session_id, nm_live_kind_fn *fn,
-                               void *ctx)
-{
-    sqlite3_stmt *s = nm_db_prepare(db,
-        "SELECT k.kind, k.is_connection, coalesce((SELECT sum(t.count) FROM latency_timeouts t"
-        " WHERE t.session_id = ?1 AND t.kind = k.kind), 0) FROM latency_kinds k");
-    int rc;
-
-    if (s == NULL)
-        return outcome(db, -1);
-    sqlite3_bind_int64(s, 1, session_id);
-    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
-        const unsigned char *kind = sqlite3_column_text(s, 0);
-        if (kind != NULL)
-            fn(ctx, (const char *)kind, sqlite3_column_int(s, 1) != 0, nm_db_col_u64(s, 2));
-    }
-    sqlite3_finalize(s);
-    return outcome(db, rc == SQLITE_DONE ? 0 : -1);
-}
 
 bool nm_live_error_is_busy(struct nm_db *db)
 {

@@ -1,10 +1,8 @@
 /*
  * live_queries.h - the read-only queries behind nm-live.  All of nm-live's
  * SQL lives in live_queries.c; it reads only the small aggregate tables
- * (sessions, seconds, proto_seconds, addresses, latency_timeouts) and never
- * scans `packets`, so a refresh costs the same for a thousand packets and
- * for ten million.  latency_samples, which grows with the capture, is read
- * incrementally by row id (nm_live_read_latency()).
+ * (sessions, seconds, proto_seconds, addresses) and never scans `packets`,
+ * so a refresh costs the same for a thousand packets and for ten million.
  * Session-wide numbers come from nm_db_read_summary() (summary.h).
  */
 #ifndef NM_LIVE_QUERIES_H
@@ -82,26 +80,5 @@ struct nm_live_talker {
 int nm_live_read_talkers(struct nm_db *db, int64_t session_id, bool macs,
                          struct nm_live_talker *out, int max, int *n)
     __attribute__((warn_unused_result));
-
-/* Called once per latency sample by nm_live_read_latency(), in row order:
- * the kind as stored ('dns', ...), the IP protocol and the value in us. */
-typedef void nm_live_latency_fn(void *ctx, const char *kind, int ip_proto, double value_us);
-
-/* The session's samples with row id > *after_id, at most `max_rows` of
- * them; *after_id advances to the last row read, *more says whether rows
- * remain.  Rows are appended in time order, so a caller that keeps
- * *after_id reads every sample once, each refresh costing only the new
- * ones.  Returns 0, NM_LIVE_BUSY or -1. */
-int nm_live_read_latency(struct nm_db *db, int64_t session_id, int64_t *after_id,
-                         int max_rows, nm_live_latency_fn *fn, void *ctx, bool *more)
-    __attribute__((warn_unused_result));
-
-/* Timeouts per latency kind (latency_timeouts summed over servers) and
- * whether each kind is connection-level (latency_kinds): fn is called once
- * per kind present in either table.  Returns 0, NM_LIVE_BUSY or -1. */
-typedef void nm_live_kind_fn(void *ctx, const char *kind, bool is_connection,
-                             uint64_t timeouts);
-int nm_live_read_latency_kinds(struct nm_db *db, int64_t session_id, nm_live_kind_fn *fn,
-                               void *ctx) __attribute__((warn_unused_result));
 
 #endif /* NM_LIVE_QUERIES_H */

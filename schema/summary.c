@@ -248,8 +248,7 @@ static int read_latency(struct nm_db *db, struct nm_summary *out)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static int read_summary(struct nm_db *db, int64_t session_id, bool latency,
-                        struct nm_summary *out)
+int nm_db_read_summary(struct nm_db *db, int64_t session_id, struct nm_summary *out)
 {
     memset(out, 0, sizeof *out);
     if (session_id <= 0 && nm_db_newest_session(db, &session_id) != 0)
@@ -258,18 +257,8 @@ static int read_summary(struct nm_db *db, int64_t session_id, bool latency,
     if (read_session(db, out) != 0 || read_seconds(db, out) != 0 ||
         read_protocols(db, out) != 0 || read_addresses(db, out) != 0 ||
         read_malformed(db, out) != 0 || read_flows(db, out) != 0 ||
-        (latency && read_latency(db, out) != 0))
+        read_latency(db, out) != 0)
         return -1;
     nm_db_clear_error(db);
     return 0;
-}
-
-int nm_db_read_summary(struct nm_db *db, int64_t session_id, struct nm_summary *out)
-{
-    return read_summary(db, session_id, true, out);
-}
-
-int nm_db_read_summary_counts(struct nm_db *db, int64_t session_id, struct nm_summary *out)
-{
-    return read_summary(db, session_id, false, out);
 }

@@ -50,11 +50,6 @@ struct nm_summary {
 /* Fills *out for session_id (<= 0: the newest session). */
 int nm_db_read_summary(struct nm_db *db, int64_t session_id, struct nm_summary *out);
 
-/* The same without the latency fields (left zero): no read of
- * latency_samples, whose size grows with the capture, so nm-live's
- * dashboard can call it every refresh and read latency incrementally. */
-int nm_db_read_summary_counts(struct nm_db *db, int64_t session_id, struct nm_summary *out);
-
 /* Prints the "Final statistics" block. */
 void nm_summary_print(FILE *fp, const struct nm_summary *s);
 
