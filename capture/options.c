@@ -10,6 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../report/report.h"
+
 enum {
     OPT_NO_LOG = 256,
     OPT_IMMEDIATE,
@@ -18,6 +20,8 @@ enum {
     OPT_QUEUE,
     OPT_DURATION,
     OPT_NO_LATENCY,
+    OPT_REPORT_DIR,
+    OPT_NO_REPORT,
 };
 
 static const struct option long_options[] = {
@@ -36,6 +40,8 @@ static const struct option long_options[] = {
     { "utc", no_argument, NULL, 'u' },
     { "quiet", no_argument, NULL, 'q' },
     { "no-latency", no_argument, NULL, OPT_NO_LATENCY },
+    { "report-dir", required_argument, NULL, OPT_REPORT_DIR },
+    { "no-report", no_argument, NULL, OPT_NO_REPORT },
     { "list-interfaces", no_argument, NULL, 'D' },
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-addresses", required_argument, NULL, OPT_MAX_ADDRESSES },
@@ -67,6 +73,9 @@ void nm_options_usage(FILE *fp)
           "  -u, --utc         event-log times in UTC (default: local time)\n"
           "  -q                do not print the final statistics\n"
           "      --no-latency  do not measure latency (saves its cost on busy links)\n"
+          "      --report-dir DIR  when the run ends, write the graphs and report.html there\n"
+          "                    (default: netmon-report beside the database)\n"
+          "      --no-report   write no graphs and no report.html\n"
           "  -n                accepted for tcpdump compatibility (names are never resolved)\n"
           "      --max-flows N      flow table capacity (default 262144)\n"
           "      --max-addresses N  address cache capacity (default 262144)\n"
@@ -195,6 +204,8 @@ int nm_options_parse(int argc, char **argv, struct nm_options *o, char *errbuf, 
         case 'p': o->promisc = false; break;
         case OPT_IMMEDIATE: o->immediate = true; break;
         case OPT_NO_LATENCY: o->no_latency = true; break;
+        case OPT_REPORT_DIR: o->report_dir = optarg; break;
+        case OPT_NO_REPORT: o->no_report = true; break;
         case 'F': o->filter_file = optarg; break;
         case 'A': o->aggregate = true; break;
         case 'u': o->utc = true; break;
@@ -242,6 +253,14 @@ int nm_options_parse(int argc, char **argv, struct nm_options *o, char *errbuf, 
         snprintf(errbuf, errlen, "-A writes no event log; -l cannot be used with it");
         return -1;
     }
+    if (o->no_report && o->report_dir) {
+        snprintf(errbuf, errlen, "--no-report and --report-dir cannot be used together");
+        return -1;
+    }
+    if (o->report_dir && !*o->report_dir) {
+        snprintf(errbuf, errlen, "--report-dir needs a folder name");
+        return -1;
+    }
     if (o->no_log && o->log_path) {
         snprintf(errbuf, errlen, "--no-log and -l cannot be used together");
         return -1;
@@ -274,6 +293,13 @@ int nm_options_parse(int argc, char **argv, struct nm_options *o, char *errbuf, 
 
     if (!o->db_path)
         o->db_path = "netmon.db";
+    if (!o->report_dir && !o->no_report) {
+        if (nm_report_default_dir(o->db_path, o->report_dir_buf, sizeof o->report_dir_buf) != 0) {
+            snprintf(errbuf, errlen, "database path too long");
+            return -1;
+        }
+        o->report_dir = o->report_dir_buf;
+    }
     if (!o->log_path && !o->no_log && !o->aggregate) {
         /* network_events.log beside the database */
         const char *slash = strrchr(o->db_path, '/');

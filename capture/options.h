@@ -28,6 +28,9 @@ struct nm_options {
     bool utc;                  /* -u / --utc: event log in UTC */
     bool quiet;                /* -q: no final statistics */
     bool no_latency;           /* --no-latency: no latency tracking */
+    const char *report_dir;    /* --report-dir DIR, default netmon-report beside the database */
+    char report_dir_buf[4096];
+    bool no_report;            /* --no-report: draw no graphs, write no report.html */
     bool list_interfaces;      /* -D */
     bool show_help, show_version;
     uint32_t max_flows, max_addresses;

@@ -12,6 +12,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Text with &, <, >, " escaped. */
 static void html_text(FILE *fp, const char *s)
@@ -164,7 +165,9 @@ int nm_report_write_html(const char *dir, const struct nm_report_data *d, char *
     FILE *fp;
 
     if (snprintf(path, sizeof path, "%s/report.html", dir) >= (int)sizeof path ||
-        snprintf(tmp, sizeof tmp, "%s/.report.html.tmp", dir) >= (int)sizeof tmp) {
+        /* pid in the name: two runs writing one folder do not share it */
+        snprintf(tmp, sizeof tmp, "%s/.report.html.%ld.tmp", dir, (long)getpid()) >=
+            (int)sizeof tmp) {
         snprintf(errbuf, errlen, "%s: folder name too long", dir);
         return -1;
     }
