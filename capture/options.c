@@ -82,7 +82,8 @@ void nm_options_usage(FILE *fp)
           "  -h, --help        this help;  -V, --version  the version\n"
           "Exit status: 0 done (end of input, -c, --duration, or Ctrl+C / SIGTERM), 1 input\n"
           "cut short or unreadable part-way (what was read is saved), 2 usage error or cannot\n"
-          "start, 3 database or event-log write failed mid-run (earlier batches are saved),\n"
+          "start, 3 database or event-log write failed mid-run (earlier batches are saved) or\n"
+          "the report could not be written,\n"
           "130 a second Ctrl+C while saving (whole transactions only).\n",
           fp);
 }

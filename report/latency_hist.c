@@ -47,7 +47,9 @@ static void init_log(struct nm_hist *h, double lo, double hi)
      * smaller values are counted in the first bin. */
     double floor_us = fmax(hi * 1e-6, 1e-3);
     int e_lo = (int)floor(log10(fmax(lo, floor_us)));
-    int e_hi = (int)floor(log10(hi)) + 1;
+    /* A largest sample of exactly 10^k closes the last decade (clamped
+     * into the last bin) rather than opening an empty one. */
+    int e_hi = (int)ceil(log10(hi));
     int decades = e_hi - e_lo;
     int per = decades > 10 ? 5 : 10;
 
