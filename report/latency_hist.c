@@ -112,16 +112,21 @@ static size_t fine_index(double v)
 
 void nm_hist_add(struct nm_hist *h, size_t g, double value_us)
 {
-    if (g >= h->ngroups || h->nbins == 0 || !isfinite(value_us))
+    nm_hist_add_n(h, g, value_us, 1);
+}
+
+void nm_hist_add_n(struct nm_hist *h, size_t g, double value_us, uint64_t count)
+{
+    if (g >= h->ngroups || h->nbins == 0 || !isfinite(value_us) || count == 0)
         return;
     struct nm_hist_group *gr = &h->groups[g];
     if (gr->samples == 0 || value_us < gr->min_us)
         gr->min_us = value_us;
     if (gr->samples == 0 || value_us > gr->max_us)
         gr->max_us = value_us;
-    gr->samples++;
-    gr->counts[bin_index(h, value_us)]++;
-    gr->fine[fine_index(value_us)]++;
+    gr->samples += count;
+    gr->counts[bin_index(h, value_us)] += count;
+    gr->fine[fine_index(value_us)] += count;
 }
 
 double nm_hist_percentile(const struct nm_hist *h, size_t g, unsigned pct)

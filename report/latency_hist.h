@@ -52,6 +52,8 @@ void nm_hist_init(struct nm_hist *h, double lo_us, double hi_us, uint64_t sample
  * committed between the bounds and the scan cannot: one snapshot) go to
  * the first or last bin. */
 void nm_hist_add(struct nm_hist *h, size_t g, double value_us);
+/* The same for `count` samples of one value (a database histogram bucket). */
+void nm_hist_add_n(struct nm_hist *h, size_t g, double value_us, uint64_t count);
 
 /* The nearest-rank percentile pct (1..100) of group g estimated from the
  * fine bins (the bin's geometric centre, clamped to the group's min and

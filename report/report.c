@@ -270,17 +270,19 @@ struct lat_ctx {
 };
 
 static void on_latency(void *ctx, enum nm_latency_kind kind, int ip_proto, bool is_connection,
-                       double value_us)
+                       double value_us, uint64_t count)
 {
     struct lat_ctx *c = ctx;
     (void)ip_proto;
     (void)is_connection;
-    nm_hist_add(c->h, (size_t)kind, value_us);
+    nm_hist_add_n(c->h, (size_t)kind, value_us, count);
 }
 
 static int read_latency(struct nm_db *db, struct nm_report_data *d)
 {
-    struct nm_rq_latency_range r = { d->from_ns, d->to_ns };
+    /* The whole session: its histogram buckets (cheap, and -A sessions
+     * have them too).  A range: the sample rows, which -A does not store. */
+    struct nm_rq_latency_range r = { !d->ranged, d->from_ns, d->to_ns };
     struct nm_rq_latency_bounds b;
     double lo = 0, hi = 0;
     bool any = false;
@@ -426,6 +428,16 @@ db_fail:
 
 /* ------------------------------------------------------------ drawing -- */
 
+#ifdef NM_NO_PLOTS
+/* No plot*.c in this tree: write_files() never calls draw(). */
+#define nm_plot_throughput(p, m, t, e, l) ((void)(p), (void)(m), (void)(t), (void)(e), (void)(l), -1)
+#define nm_plot_new_connections(p, m, t, e, l) ((void)(p), (void)(m), (void)(t), (void)(e), (void)(l), -1)
+#define nm_plot_latency(p, m, t, e, l) ((void)(p), (void)(m), (void)(t), (void)(e), (void)(l), -1)
+#define nm_plot_top_talkers(p, m, t, e, l) ((void)(p), (void)(m), (void)(t), (void)(e), (void)(l), -1)
+#define nm_plot_protocol_usage(p, m, t, a, b, e, l) \
+    ((void)(p), (void)(m), (void)(t), (void)(a), (void)(b), (void)(e), (void)(l), -1)
+#endif
+
 static int draw(enum nm_report_graph g, const char *dir, const struct nm_report_data *d,
                 struct nm_report_result *res)
 {
@@ -525,7 +537,15 @@ static int write_files(const char *dir, struct nm_report_data *d, struct nm_repo
 
     for (int g = 0; g < NM_G_COUNT; g++) {
         const char *why = NULL;
-        if (g == NM_G_LATENCY && d->lat_samples == 0)
+#ifdef NM_NO_PLOTS
+        why = "this build has no graph code (report/plot*.c)";
+#endif
+        if (why)
+            ;
+        else if (g == NM_G_LATENCY && d->lat_samples == 0 && d->ranged && d->sess.aggregate_only)
+            why = "a time range needs latency sample rows, which aggregate mode (-A) does "
+                  "not store; without --from/--to the whole session is drawn";
+        else if (g == NM_G_LATENCY && d->lat_samples == 0)
             why = "no latency samples in this session or range";
         else if (g == NM_G_TALKERS && d->ntalkers == 0)
             why = "no IP addresses in this session";

@@ -103,7 +103,8 @@ static void latency_table(FILE *fp, const struct nm_report_data *d)
                 "<tr><th>Kind</th><th>Samples</th><th>Min</th><th>p50</th><th>p90</th>"
                 "<th>p99</th><th>Max</th></tr>\n",
             d->ranged ? "estimated from fine logarithmic bins (within 1.2%)"
-                      : "exact, nearest rank, as in the final statistics");
+                      : "as in the final statistics (nearest rank, from the database's "
+                        "latency histogram)");
     for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
         const struct nm_hist_group *g = &d->hist->groups[k];
         if (g->samples == 0)
@@ -112,7 +113,7 @@ static void latency_table(FILE *fp, const struct nm_report_data *d)
                     "<td>%.3f</td><td>%.3f</td><td>%.3f</td></tr>\n",
                 nm_report_kind_label((enum nm_latency_kind)k), g->samples, g->min_us / 1000.0,
                 d->lat_p50[k] / 1000.0, d->lat_p90[k] / 1000.0, d->lat_p99[k] / 1000.0,
-                g->max_us / 1000.0);
+                (d->ranged ? g->max_us : d->sum.latency[k].max_us) / 1000.0);
     }
     fputs("</table>\n", fp);
 }

@@ -1,8 +1,9 @@
 /*
  * report_queries.c - nm-report's SQL (see report_queries.h).  Every
  * statement is a range scan of a small aggregate table on its primary key,
- * except the two reads of latency_samples, which has no index (one
- * aggregate pass for the bounds, one streaming pass for the histogram).
+ * except the reads of latency_samples for a time range, which has no
+ * index (one aggregate pass for the bounds, one streaming pass for the
+ * histogram).  A whole session reads its latency_hist buckets instead.
  */
 #include "db_internal.h"
 #include "report_queries.h"
@@ -52,7 +53,7 @@ int nm_rq_session(struct nm_db *db, int64_t session_id, struct nm_rq_session *ou
     if (session_id <= 0 && nm_db_newest_session(db, &session_id) != 0)
         return -1;
     out->id = session_id;
-    s = nm_db_prepare(db, "SELECT source, end_reason FROM sessions WHERE id = ?1");
+    s = nm_db_prepare(db, "SELECT source, end_reason, aggregate_only FROM sessions WHERE id = ?1");
     if (s == NULL)
         return -1;
     sqlite3_bind_int64(s, 1, session_id);
@@ -62,6 +63,7 @@ int nm_rq_session(struct nm_db *db, int64_t session_id, struct nm_rq_session *ou
         const unsigned char *end = sqlite3_column_text(s, 1);
         snprintf(out->source, sizeof out->source, "%s", src ? (const char *)src : "");
         snprintf(out->end_reason, sizeof out->end_reason, "%s", end ? (const char *)end : "");
+        out->aggregate_only = sqlite3_column_int(s, 2) != 0;
     } else if (rc == SQLITE_DONE) {
         char msg[64];
         snprintf(msg, sizeof msg, "no session %lld", (long long)session_id);
@@ -186,6 +188,32 @@ int nm_rq_top_talkers(struct nm_db *db, int64_t session_id, struct nm_rq_talker 
     return 0;
 }
 
+/* The bounds from the histogram buckets (a few thousand rows at most). */
+static int hist_bounds(struct nm_db *db, int64_t session_id, struct nm_rq_latency_bounds *out)
+{
+    sqlite3_stmt *s = nm_db_prepare(db,
+        "SELECT kind, sum(count), min(min_ns), max(max_ns) FROM latency_hist"
+        " WHERE session_id = ?1 AND count > 0 GROUP BY kind");
+    int rc;
+
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
+        int k = kind_index(sqlite3_column_text(s, 0));
+        if (k < 0)
+            continue;
+        out->count[k] = nm_db_col_u64(s, 1);
+        out->min_us[k] = (double)sqlite3_column_int64(s, 2) / 1000.0;
+        out->max_us[k] = (double)sqlite3_column_int64(s, 3) / 1000.0;
+    }
+    sqlite3_finalize(s);
+    if (rc != SQLITE_DONE)
+        return -1;
+    nm_db_clear_error(db);
+    return 0;
+}
+
 int nm_rq_latency_bounds(struct nm_db *db, int64_t session_id,
                          const struct nm_rq_latency_range *r, struct nm_rq_latency_bounds *out)
 {
@@ -212,6 +240,8 @@ int nm_rq_latency_bounds(struct nm_db *db, int64_t session_id,
                                  " AND ts_ns BETWEEN ?2 AND ?3");
     if (used >= sizeof sql)
         return nm_db_fail_msg(db, "internal error: latency query too long");
+    if (r->whole_session)
+        return hist_bounds(db, session_id, out);
     s = nm_db_prepare(db, sql);
     if (s == NULL)
         return -1;
@@ -251,18 +281,24 @@ int nm_rq_latency_scan(struct nm_db *db, int64_t session_id, const struct nm_rq_
     if (rc != SQLITE_DONE)
         return -1;
 
-    s = nm_db_prepare(db, "SELECT kind, ip_proto, value_us FROM latency_samples"
-                          " WHERE session_id = ?1 AND ts_ns BETWEEN ?2 AND ?3");
+    if (r->whole_session)
+        s = nm_db_prepare(db, "SELECT kind, ip_proto, (min_ns + max_ns) / 2000.0, count"
+                              " FROM latency_hist WHERE session_id = ?1 AND count > 0");
+    else
+        s = nm_db_prepare(db, "SELECT kind, ip_proto, value_us, 1 FROM latency_samples"
+                              " WHERE session_id = ?1 AND ts_ns BETWEEN ?2 AND ?3");
     if (s == NULL)
         return -1;
     sqlite3_bind_int64(s, 1, session_id);
-    sqlite3_bind_int64(s, 2, r->from_ns);
-    sqlite3_bind_int64(s, 3, r->to_ns);
+    if (!r->whole_session) {
+        sqlite3_bind_int64(s, 2, r->from_ns);
+        sqlite3_bind_int64(s, 3, r->to_ns);
+    }
     while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
         int k = kind_index(sqlite3_column_text(s, 0));
         if (k >= 0)
             fn(ctx, (enum nm_latency_kind)k, sqlite3_column_int(s, 1), is_conn[k],
-               sqlite3_column_double(s, 2));
+               sqlite3_column_double(s, 2), nm_db_col_u64(s, 3));
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)

@@ -34,6 +34,7 @@ struct nm_rq_session {
     int64_t id;
     char source[512];
     char end_reason[32];         /* "running" while nm-capture writes it */
+    bool aggregate_only;         /* -A: no packet rows and no latency sample rows */
     bool has_packets;            /* at least one row in `seconds` */
     int64_t first_second, last_second;   /* packet time, whole seconds (UTC) */
 };
@@ -84,9 +85,15 @@ struct nm_rq_talker {
 int nm_rq_top_talkers(struct nm_db *db, int64_t session_id, struct nm_rq_talker *out,
                       size_t max, size_t *n) __attribute__((warn_unused_result));
 
-/* Latency samples in packet time [from_ns, to_ns] (inclusive; the stopping
- * packet's timestamp). */
+/*
+ * Which latency data to read.  whole_session: the session's histogram
+ * buckets (table latency_hist: at most a few thousand rows, also for -A
+ * sessions, which store no sample rows).  Otherwise the sample rows
+ * (latency_samples, no index: one pass) whose stopping packet lies in
+ * [from_ns, to_ns] (inclusive).
+ */
 struct nm_rq_latency_range {
+    bool whole_session;
     int64_t from_ns, to_ns;
 };
 
@@ -100,11 +107,14 @@ int nm_rq_latency_bounds(struct nm_db *db, int64_t session_id,
                          const struct nm_rq_latency_range *r, struct nm_rq_latency_bounds *out)
     __attribute__((warn_unused_result));
 
-/* Streams every sample of the range to fn (no order), one row at a time:
- * constant memory whatever the sample count.  is_connection: the kind is
- * a connection-level kind (table latency_kinds). */
+/* Streams the samples to fn (no order), one row at a time: constant memory
+ * whatever the sample count.  A sample row gives count 1; a histogram
+ * bucket gives its count and one value for all of them: its only value
+ * when it holds one, else the middle of its smallest and largest (a
+ * bucket is at most 0.4% wide, analyze/lathist.h).  is_connection: the
+ * kind is connection-level (table latency_kinds). */
 typedef void (*nm_rq_latency_fn)(void *ctx, enum nm_latency_kind kind, int ip_proto,
-                                 bool is_connection, double value_us);
+                                 bool is_connection, double value_us, uint64_t count);
 int nm_rq_latency_scan(struct nm_db *db, int64_t session_id, const struct nm_rq_latency_range *r,
                        nm_rq_latency_fn fn, void *ctx) __attribute__((warn_unused_result));
 
