@@ -57,11 +57,6 @@ LDFLAGS  += $(SANFLAGS)
 # report/plot*.c (PLplot) are in the library too: nm-capture draws the
 # report's graphs when it ends, so every program links -lplplot.
 MAINS     := capture/main.c report/live_main.c report/report_main.c
-# Until report/plot*.c (the PLplot graphs) are in the tree, nm-report and
-# nm-capture write statistics and report.html without graphs.
-ifeq ($(wildcard report/plot*.c),)
-CPPFLAGS += -DNM_NO_PLOTS
-endif
 LIB_SRCS  := $(filter-out $(MAINS), \
                $(wildcard capture/decode/*.c analyze/*.c schema/*.c capture/*.c report/*.c))
 SQL_SRCS  := $(wildcard schema/*.sql)

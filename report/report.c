@@ -428,16 +428,6 @@ db_fail:
 
 /* ------------------------------------------------------------ drawing -- */
 
-#ifdef NM_NO_PLOTS
-/* No plot*.c in this tree: write_files() never calls draw(). */
-#define nm_plot_throughput(p, m, t, e, l) ((void)(p), (void)(m), (void)(t), (void)(e), (void)(l), -1)
-#define nm_plot_new_connections(p, m, t, e, l) ((void)(p), (void)(m), (void)(t), (void)(e), (void)(l), -1)
-#define nm_plot_latency(p, m, t, e, l) ((void)(p), (void)(m), (void)(t), (void)(e), (void)(l), -1)
-#define nm_plot_top_talkers(p, m, t, e, l) ((void)(p), (void)(m), (void)(t), (void)(e), (void)(l), -1)
-#define nm_plot_protocol_usage(p, m, t, a, b, e, l) \
-    ((void)(p), (void)(m), (void)(t), (void)(a), (void)(b), (void)(e), (void)(l), -1)
-#endif
-
 static int draw(enum nm_report_graph g, const char *dir, const struct nm_report_data *d,
                 struct nm_report_result *res)
 {
@@ -537,12 +527,7 @@ static int write_files(const char *dir, struct nm_report_data *d, struct nm_repo
 
     for (int g = 0; g < NM_G_COUNT; g++) {
         const char *why = NULL;
-#ifdef NM_NO_PLOTS
-        why = "this build has no graph code (report/plot*.c)";
-#endif
-        if (why)
-            ;
-        else if (g == NM_G_LATENCY && d->lat_samples == 0 && d->ranged && d->sess.aggregate_only)
+        if (g == NM_G_LATENCY && d->lat_samples == 0 && d->ranged && d->sess.aggregate_only)
             why = "a time range needs latency sample rows, which aggregate mode (-A) does "
                   "not store; without --from/--to the whole session is drawn";
         else if (g == NM_G_LATENCY && d->lat_samples == 0)

@@ -4,17 +4,14 @@
   check_report.py numbers CAPTURE EXPECTED.TSV REPORT.JSON REPORT.CSV
       The JSON and CSV parse, carry the same numbers, and equal the
       capture's tshark numbers in sample-pcaps/expected.tsv.
-  check_report.py png MIN_COLOURS FILE...
-      Each FILE is a PNG (signature, IHDR, CRCs, zlib data of the right
-      size); prints "FILE WIDTH HEIGHT COLOURS" and fails when a picture
-      has fewer than MIN_COLOURS distinct colours (blank or nearly so).
+  check_report.py series REPORT.JSON
+      The input of tests/tools/pngcheck.py checkall: each graph and the
+      number of series it must show, from the JSON report.
 Exit 0 when every check passes, 1 otherwise (one line per failure).
 """
 import csv
 import json
-import struct
 import sys
-import zlib
 
 failures = 0
 
@@ -114,86 +111,25 @@ def numbers(capture, tsv, jpath, cpath):
     print(f"ok: {capture}: {compared} numbers equal tshark's in JSON and CSV")
 
 
-def png_pixels(path):
-    """(width, height, set of colours) of an 8-bit non-interlaced PNG."""
-    with open(path, "rb") as f:
-        data = f.read()
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ValueError("no PNG signature")
-    pos, idat, ihdr, plte = 8, b"", None, None
-    while pos < len(data):
-        if pos + 8 > len(data):
-            raise ValueError("chunk header cut short")
-        length, ctype = struct.unpack(">I4s", data[pos:pos + 8])
-        body = data[pos + 8:pos + 8 + length]
-        crc = data[pos + 8 + length:pos + 12 + length]
-        if len(body) != length or len(crc) != 4:
-            raise ValueError(f"chunk {ctype!r} cut short")
-        if zlib.crc32(ctype + body) != struct.unpack(">I", crc)[0]:
-            raise ValueError(f"bad CRC in chunk {ctype!r}")
-        if ctype == b"IHDR":
-            ihdr = struct.unpack(">IIBBBBB", body)
-        elif ctype == b"PLTE":
-            plte = body
-        elif ctype == b"IDAT":
-            idat += body
-        elif ctype == b"IEND":
-            break
-        pos += 12 + length
-    if ihdr is None:
-        raise ValueError("no IHDR")
-    w, h, depth, ctype, _, _, interlace = ihdr
-    if depth != 8 or interlace != 0:
-        raise ValueError(f"unsupported depth {depth} / interlace {interlace}")
-    channels = {0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[ctype]
-    raw = zlib.decompress(idat)
-    stride = w * channels
-    if len(raw) != h * (stride + 1):
-        raise ValueError("image data size does not match IHDR")
-    colours, prev = set(), bytearray(stride)
-    for y in range(h):
-        ft = raw[y * (stride + 1)]
-        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
-        for x in range(stride):
-            a = line[x - channels] if x >= channels else 0
-            b = prev[x]
-            c = prev[x - channels] if x >= channels else 0
-            if ft == 1:
-                line[x] = (line[x] + a) & 255
-            elif ft == 2:
-                line[x] = (line[x] + b) & 255
-            elif ft == 3:
-                line[x] = (line[x] + (a + b) // 2) & 255
-            elif ft == 4:
-                p = a + b - c
-                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
-                pred = a if pa <= pb and pa <= pc else (b if pb <= pc else c)
-                line[x] = (line[x] + pred) & 255
-            elif ft != 0:
-                raise ValueError(f"bad filter type {ft}")
-        for x in range(0, stride, channels):
-            colours.add(bytes(line[x:x + channels]))
-        prev = line
-    return w, h, colours
-
-
-def png(min_colours, files):
-    for path in files:
-        try:
-            w, h, colours = png_pixels(path)
-        except (OSError, ValueError, KeyError, zlib.error, struct.error) as e:
-            bad(f"{path}: not a valid PNG: {e}")
-            continue
-        print(f"{path} {w} {h} {len(colours)}")
-        if len(colours) < min_colours:
-            bad(f"{path}: only {len(colours)} colours (blank?)")
+def series(jpath):
+    """Lines "FILE SERIES" for tests/tools/pngcheck.py checkall: how many series
+    each graph must show, from the JSON report of the same database.  Series
+    that are zero everywhere are not drawn (report/plot.h, plot_common.c)."""
+    j = json.load(open(jpath))
+    w = j["window"]["protocols"]
+    conn = ("TCP", "UDP", "ICMP", "ICMPv6", "Other")
+    print("throughput_over_time.png", sum(1 for p in w if p["bytes"] > 0))
+    print("new_connections.png", sum(1 for p in w if p["name"] in conn and p["new_connections"] > 0))
+    print("latency_distribution.png", sum(1 for k in j["latency"] if k["samples"] > 0))
+    print("protocol_usage.png -")
+    print("top_talkers.png -")
 
 
 def main():
     if len(sys.argv) >= 6 and sys.argv[1] == "numbers":
         numbers(*sys.argv[2:6])
-    elif len(sys.argv) >= 4 and sys.argv[1] == "png":
-        png(int(sys.argv[2]), sys.argv[3:])
+    elif len(sys.argv) == 3 and sys.argv[1] == "series":
+        series(sys.argv[2])
     else:
         print(__doc__)
         return 2
