@@ -27,8 +27,10 @@ static void init_linear(struct nm_hist *h, double lo, double hi)
     if (!(span > 1e-9 * fabs(hi)) || span < 1e-6)
         span = fmax(fabs(hi) * 0.1, 1.0);
     double step = nice_step(span / NM_HIST_LINEAR_BINS);
-    double start = floor(lo / step) * step;
-    size_t n = (size_t)floor((hi - start) / step) + 1;
+    /* One empty bin of margin on each side (not below zero) so the
+     * outermost bars do not sit on the axes. */
+    double start = fmax(floor(lo / step) * step - step, 0);
+    size_t n = (size_t)floor((hi - start) / step) + 2;
 
     if (n > NM_HIST_MAX_BINS)
         n = NM_HIST_MAX_BINS;

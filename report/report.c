@@ -274,8 +274,8 @@ static void on_latency(void *ctx, enum nm_latency_kind kind, int ip_proto, bool 
 {
     struct lat_ctx *c = ctx;
     (void)ip_proto;
-    (void)is_connection;
-    nm_hist_add_n(c->h, (size_t)kind, value_us, count);
+    if (is_connection)
+        nm_hist_add_n(c->h, (size_t)kind, value_us, count);
 }
 
 static int read_latency(struct nm_db *db, struct nm_report_data *d)
@@ -284,15 +284,21 @@ static int read_latency(struct nm_db *db, struct nm_report_data *d)
      * have them too).  A range: the sample rows, which -A does not store. */
     struct nm_rq_latency_range r = { !d->ranged, d->from_ns, d->to_ns };
     struct nm_rq_latency_bounds b;
+    bool is_conn[NM_LAT_KIND_COUNT];
     double lo = 0, hi = 0;
     bool any = false;
 
-    if (nm_rq_latency_bounds(db, d->sess.id, &r, &b) != 0)
+    if (nm_rq_latency_connection_kinds(db, is_conn) != 0 ||
+        nm_rq_latency_bounds(db, d->sess.id, &r, &b) != 0)
         return -1;
+    /* The histogram shows the connection-level kinds (one sample per
+     * connection or exchange: README "Latency"); the parts of a handshake
+     * and the per-segment data->ACK times are in the tables. */
     for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
-        if (b.count[k] == 0)
-            continue;
         d->lat_samples += b.count[k];
+        if (b.count[k] == 0 || !is_conn[k])
+            continue;
+        d->lat_drawn += b.count[k];
         if (!any || b.min_us[k] < lo)
             lo = b.min_us[k];
         if (!any || b.max_us[k] > hi)
@@ -302,8 +308,8 @@ static int read_latency(struct nm_db *db, struct nm_report_data *d)
     d->hist = malloc(sizeof *d->hist);
     if (d->hist == NULL)
         return -1;
-    nm_hist_init(d->hist, lo, hi, d->lat_samples, NM_LAT_KIND_COUNT);
-    if (d->lat_samples == 0)
+    nm_hist_init(d->hist, lo, hi, d->lat_drawn, NM_LAT_KIND_COUNT);
+    if (d->lat_drawn == 0)
         return 0;
     struct lat_ctx c = { d->hist };
     if (nm_rq_latency_scan(db, d->sess.id, &r, on_latency, &c) != 0)
@@ -527,11 +533,12 @@ static int write_files(const char *dir, struct nm_report_data *d, struct nm_repo
 
     for (int g = 0; g < NM_G_COUNT; g++) {
         const char *why = NULL;
-        if (g == NM_G_LATENCY && d->lat_samples == 0 && d->ranged && d->sess.aggregate_only)
+        if (g == NM_G_LATENCY && d->lat_drawn == 0 && d->ranged && d->sess.aggregate_only)
             why = "a time range needs latency sample rows, which aggregate mode (-A) does "
                   "not store; without --from/--to the whole session is drawn";
-        else if (g == NM_G_LATENCY && d->lat_samples == 0)
-            why = "no latency samples in this session or range";
+        else if (g == NM_G_LATENCY && d->lat_drawn == 0)
+            why = "no connection latency samples (TCP handshake, DNS, ICMP echo, first UDP "
+                  "response) in this session or range";
         else if (g == NM_G_TALKERS && d->ntalkers == 0)
             why = "no IP addresses in this session";
         if (why) {

@@ -97,9 +97,9 @@ static void protocol_table(FILE *fp, const struct nm_report_data *d)
 
 static void latency_table(FILE *fp, const struct nm_report_data *d)
 {
-    if (d->lat_samples == 0 || d->hist == NULL)
+    if (d->lat_drawn == 0 || d->hist == NULL)
         return;
-    fprintf(fp, "<h2>Latency in the range shown (ms)</h2>\n<p>Percentiles: %s.</p>\n<table>\n"
+    fprintf(fp, "<h2>Connection latency in the range shown (ms)</h2>\n<p>Percentiles: %s.</p>\n<table>\n"
                 "<tr><th>Kind</th><th>Samples</th><th>Min</th><th>p50</th><th>p90</th>"
                 "<th>p99</th><th>Max</th></tr>\n",
             d->ranged ? "estimated from fine logarithmic bins (within 1.2%)"

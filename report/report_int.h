@@ -41,7 +41,8 @@ struct nm_report_data {
     struct nm_rq_talker *talkers;
     size_t ntalkers;
     struct nm_hist *hist;           /* groups in enum nm_latency_kind order */
-    uint64_t lat_samples;           /* in the range */
+    uint64_t lat_samples;           /* in the range, all kinds */
+    uint64_t lat_drawn;             /* of connection-level kinds: the histogram's */
     double lat_p50[NM_LAT_KIND_COUNT], lat_p90[NM_LAT_KIND_COUNT], lat_p99[NM_LAT_KIND_COUNT];
     bool graph_written[NM_G_COUNT];
     char graph_note[NM_G_COUNT][160];   /* why a graph was not drawn */

@@ -263,13 +263,13 @@ int nm_rq_latency_bounds(struct nm_db *db, int64_t session_id,
     return 0;
 }
 
-int nm_rq_latency_scan(struct nm_db *db, int64_t session_id, const struct nm_rq_latency_range *r,
-                       nm_rq_latency_fn fn, void *ctx)
+int nm_rq_latency_connection_kinds(struct nm_db *db, bool is_conn[NM_LAT_KIND_COUNT])
 {
-    bool is_conn[NM_LAT_KIND_COUNT] = { false };
     sqlite3_stmt *s = nm_db_prepare(db, "SELECT kind, is_connection FROM latency_kinds");
     int rc;
 
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++)
+        is_conn[k] = false;
     if (s == NULL)
         return -1;
     while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
@@ -279,6 +279,19 @@ int nm_rq_latency_scan(struct nm_db *db, int64_t session_id, const struct nm_rq_
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_DONE)
+        return -1;
+    nm_db_clear_error(db);
+    return 0;
+}
+
+int nm_rq_latency_scan(struct nm_db *db, int64_t session_id, const struct nm_rq_latency_range *r,
+                       nm_rq_latency_fn fn, void *ctx)
+{
+    bool is_conn[NM_LAT_KIND_COUNT];
+    sqlite3_stmt *s;
+    int rc;
+
+    if (nm_rq_latency_connection_kinds(db, is_conn) != 0)
         return -1;
 
     if (r->whole_session)

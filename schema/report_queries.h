@@ -107,6 +107,10 @@ int nm_rq_latency_bounds(struct nm_db *db, int64_t session_id,
                          const struct nm_rq_latency_range *r, struct nm_rq_latency_bounds *out)
     __attribute__((warn_unused_result));
 
+/* is_conn[k]: kind k is connection-level (table latency_kinds). */
+int nm_rq_latency_connection_kinds(struct nm_db *db, bool is_conn[NM_LAT_KIND_COUNT])
+    __attribute__((warn_unused_result));
+
 /* Streams the samples to fn (no order), one row at a time: constant memory
  * whatever the sample count.  A sample row gives count 1; a histogram
  * bucket gives its count and one value for all of them: its only value

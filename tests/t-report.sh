@@ -182,14 +182,14 @@ ls "$tmp/empty-out"/*.png >/dev/null 2>&1 && bad "empty session: PNGs written"
     2>"$tmp/err" || bad "nm-capture arp: exit $?"
 "$rep" -d "$tmp/arp.db" -o "$tmp/arp" >/dev/null 2>"$tmp/err" ||
     bad "no latency samples: exit $?: $(cat "$tmp/err")"
-grep -q '^nm-report: note: latency_distribution.png not drawn: no latency samples' "$tmp/err" ||
+grep -q '^nm-report: note: latency_distribution.png not drawn: no connection latency samples' "$tmp/err" ||
     bad "no latency samples: no note ('$(cat "$tmp/err")')"
 [ -e "$tmp/arp/latency_distribution.png" ] && bad "no latency samples: a latency PNG exists"
 [ -e "$tmp/arp/top_talkers.png" ] && bad "no IP addresses: a top-talkers PNG exists"
 for f in throughput_over_time.png protocol_usage.png new_connections.png; do
     [ -s "$tmp/arp/$f" ] || bad "ARP-only session: $f missing"
 done
-grep -q 'Not drawn: no latency samples' "$tmp/arp/report.html" ||
+grep -q 'Not drawn: no connection latency samples' "$tmp/arp/report.html" ||
     bad "no latency samples: report.html does not say so"
 
 # Aggregate mode stores no latency sample rows: the whole session is drawn

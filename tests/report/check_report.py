@@ -120,7 +120,9 @@ def series(jpath):
     conn = ("TCP", "UDP", "ICMP", "ICMPv6", "Other")
     print("throughput_over_time.png", sum(1 for p in w if p["bytes"] > 0))
     print("new_connections.png", sum(1 for p in w if p["name"] in conn and p["new_connections"] > 0))
-    print("latency_distribution.png", sum(1 for k in j["latency"] if k["samples"] > 0))
+    conn_kinds = ("tcp_handshake", "dns", "icmp_echo", "icmpv6_echo", "udp_first_response")
+    print("latency_distribution.png",
+          sum(1 for k in j["latency"] if k["samples"] > 0 and k["kind"] in conn_kinds))
     print("protocol_usage.png -")
     print("top_talkers.png -")
 

@@ -63,7 +63,8 @@ static void test_hist_linear(void)
     for (size_t i = 0; i < h->nbins; i++)
         total += h->groups[0].counts[i] + h->groups[1].counts[i];
     CHECK_EQ_U(total, 4);
-    CHECK_EQ_U(h->groups[1].counts[h->nbins - 1], 2);   /* the largest value is in a bin */
+    CHECK_EQ_U(h->groups[1].counts[h->nbins - 2], 2);   /* the largest value, one margin bin before the end */
+    CHECK_EQ_U(h->groups[0].counts[0], 0);             /* the margin bin */
     CHECK_EQ_U(h->groups[0].samples, 2);
     CHECK(h->groups[0].min_us == 20000 && h->groups[0].max_us == 20500);
     /* All samples equal: still one bar with a width. */
