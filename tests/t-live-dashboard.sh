@@ -23,11 +23,11 @@ tmp=$(mktemp -d)
 # One tmux server per run of nm-live: a server being killed can still hold
 # the old socket name for a moment.
 runs=0
-sock=nm-dash-$$-0
+sock=$tmp/tmux-0
 lockpid=
 cleanup() {
     i=0
-    while [ $i -le $runs ]; do tmux -L "nm-dash-$$-$i" kill-server 2>/dev/null; i=$((i + 1)); done
+    while [ $i -le $runs ]; do tmux -S "$tmp/tmux-$i" kill-server 2>/dev/null; i=$((i + 1)); done
     [ -n "$lockpid" ] && kill "$lockpid" 2>/dev/null
     rm -rf "$tmp"
 }
@@ -43,7 +43,7 @@ for cap in sample-pcaps/mixed-lab.pcap sample-pcaps/latency-lab.pcap; do
 done
 q() { sqlite3 "$db" "$1"; }
 
-screen() { tmux -L "$sock" capture-pane -p -t nm 2>/dev/null; }
+screen() { tmux -S "$sock" capture-pane -p -t nm 2>/dev/null; }
 # wait_for TEXT: until the screen holds TEXT (fixed string); 30 s deadline.
 wait_for() {
     i=0
@@ -56,14 +56,14 @@ wait_for() {
 }
 has() { screen | grep -qF -- "$1" || { bad "screen lacks '$1'"; screen | sed 's/^/    | /'; }; }
 has_re() { screen | grep -qE -- "$1" || { bad "screen lacks /$1/"; screen | sed 's/^/    | /'; }; }
-key() { tmux -L "$sock" send-keys -t nm "$@"; }
+key() { tmux -S "$sock" send-keys -t nm "$@"; }
 
 # start ARGS...: nm-live in a new 120x40 terminal; its exit status goes to
 # $tmp/rc and the stty settings before and after to $tmp/before, $tmp/after.
 start() {
     rm -f "$tmp/rc" "$tmp/before" "$tmp/after" "$tmp/pid"
-    tmux -L "$sock" kill-server 2>/dev/null
-    runs=$((runs + 1)); sock=nm-dash-$$-$runs
+    tmux -S "$sock" kill-server 2>/dev/null
+    runs=$((runs + 1)); sock=$tmp/tmux-$runs
     cat > "$tmp/run.sh" <<EOF
 stty -g > "$tmp/before"
 # exec: the pid written is nm-live's.
@@ -71,7 +71,7 @@ TERM=screen LC_ALL=$LANG_RUN sh -c 'echo \$\$ > "$tmp/pid"; exec "\$0" "\$@"' "$
 echo \$? > "$tmp/rc.tmp"; stty -g > "$tmp/after"; mv "$tmp/rc.tmp" "$tmp/rc"
 sleep 600
 EOF
-    tmux -L "$sock" -f /dev/null new-session -d -s nm -x 120 -y 40 sh "$tmp/run.sh" "$@"
+    tmux -S "$sock" -f /dev/null new-session -d -s nm -x 120 -y 40 sh "$tmp/run.sh" "$@"
 }
 # finished WANT: nm-live exited with WANT and left the terminal as it was.
 finished() {
@@ -131,9 +131,9 @@ key f
 wait_for "session 2 (newest)" || bad "f did not follow the newest again"
 
 # --- resize: too small, then a new size that is drawn to fit --------------
-tmux -L "$sock" resize-window -t nm -x 50 -y 10
+tmux -S "$sock" resize-window -t nm -x 50 -y 10
 wait_for "terminal too small (50x10" || bad "tiny terminal not reported"
-tmux -L "$sock" resize-window -t nm -x 80 -y 24
+tmux -S "$sock" resize-window -t nm -x 80 -y 24
 wait_for "Packets $pk" || bad "no redraw after resize"
 w=$(screen | LC_ALL=C sed 's/\xe2\x96[\x81-\x88]/x/g' | awk '{ if (length($0) > m) m = length($0) } END { print m + 0 }')
 [ "$w" -le 80 ] || bad "lines wider than the 80-column terminal ($w)"
