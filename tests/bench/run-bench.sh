@@ -26,6 +26,8 @@
 #   tcpdump -n -r FILE -w /dev/null
 #   nm-capture -r FILE -d DB -l LOG   (per-packet mode)   } when $BUILD/nm-capture
 #   nm-capture -A -r FILE -d DB       (aggregate mode)    } exists
+# (nm-capture runs with --no-report: the peers draw no graphs either; the
+# report's own cost is measured on its own)
 # and peak RSS (/usr/bin/time) of nm-capture on small-flows.pcap (2 M spoofed
 # sources), one run per mode.  Keep a full run under ~15 minutes.
 BUILD=${BUILD:-build}
@@ -129,9 +131,9 @@ echo "$MAIN: $PACKETS packets, $BYTES bytes; best of $RUNS runs each"
 bench "pcapcount (libpcap loop)" "$OUT/pcapcount" "$FILE"
 bench "sqlite ceiling" "$OUT/sqlite_ceiling" schema/schema.sql "$FILE" "$tmp/db"
 if [ $have_nm = 1 ]; then
-    bench "nm-capture per-packet" "$NMCAP" -q -r "$FILE" -d "$tmp/db" -l "$tmp/log"
+    bench "nm-capture per-packet" "$NMCAP" -q --no-report -r "$FILE" -d "$tmp/db" -l "$tmp/log"
     nm_full_packets=$(nm_packets)
-    bench "nm-capture -A aggregate" "$NMCAP" -q -A -r "$FILE" -d "$tmp/db"
+    bench "nm-capture -A aggregate" "$NMCAP" -q --no-report -A -r "$FILE" -d "$tmp/db"
     nm_agg_packets=$(nm_packets)
     # The latency distribution of that run, per kind (milliseconds).
     lat_table=$(sqlite3 -batch -separator ' | ' "$tmp/db" "SELECT '| ' || kind, samples,
@@ -139,9 +141,9 @@ if [ $have_nm = 1 ]; then
         printf('%.3f', p99_us / 1000), printf('%.3f', max_us / 1000) || ' |'
         FROM latency_stats ORDER BY kind" 2>/dev/null)
     # The cost of latency tracking (issue 3's budget: 15 %), same run.
-    bench "nm-capture per-packet --no-latency" "$NMCAP" -q --no-latency -r "$FILE" -d "$tmp/db" \
+    bench "nm-capture per-packet --no-latency" "$NMCAP" -q --no-report --no-latency -r "$FILE" -d "$tmp/db" \
         -l "$tmp/log"
-    bench "nm-capture -A --no-latency" "$NMCAP" -q -A --no-latency -r "$FILE" -d "$tmp/db"
+    bench "nm-capture -A --no-latency" "$NMCAP" -q --no-report -A --no-latency -r "$FILE" -d "$tmp/db"
 fi
 if command -v tshark >/dev/null 2>&1; then
     bench "tshark io,stat,10" tshark -n -q -z io,stat,10 -r "$FILE"
@@ -171,9 +173,9 @@ if [ $MEM = 1 ]; then
     for mode in per-packet aggregate; do
         clean_db
         if [ $mode = per-packet ]; then
-            run_once "$NMCAP" -q -r "$SFILE" -d "$tmp/db" -l "$tmp/log"
+            run_once "$NMCAP" -q --no-report -r "$SFILE" -d "$tmp/db" -l "$tmp/log"
         else
-            run_once "$NMCAP" -q -A -r "$SFILE" -d "$tmp/db"
+            run_once "$NMCAP" -q --no-report -A -r "$SFILE" -d "$tmp/db"
         fi
         st=ok; [ "$RC" -eq 0 ] || st="exit $RC: $(tail -n 1 "$tmp/out")"
         printf '%s\t%s\t%s\t%s\n' "$mode" "$WALL" "$RSS_KB" "$st" >>"$tmp/mem"
