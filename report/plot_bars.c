@@ -184,9 +184,9 @@ int nm_plot_top_talkers(const char *path, const struct nm_plot_meta *meta,
 
     if (nm_plot_open(path, errbuf, errlen) != 0)
         return -1;
-    /* Room on the left for the longest address (about 0.0083 of the page
+    /* Room on the left for the longest address (about 0.0095 of the page
      * width per character at this size). */
-    double left = 0.035 + 0.0083 * (double)(longest < 8 ? 8 : longest);
+    double left = 0.03 + 0.0095 * (double)(longest < 8 ? 8 : longest);
     nm_plot_viewport(left, 0.96);
     double rows = n > 0 ? (double)n : 1.0;
     plwind(0.0, xtop, 0.0, rows);

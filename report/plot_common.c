@@ -45,6 +45,17 @@ const unsigned char nm_plot_series_rgb[][3] = {
 };
 const size_t nm_plot_nseries_colours = sizeof nm_plot_series_rgb / sizeof nm_plot_series_rgb[0];
 
+/* Protocols keep their colour from graph to graph (TCP is blue in the
+ * throughput and the new-connections graphs alike): index into the
+ * palette above.  Names not listed take the first colour still free. */
+static const struct {
+    const char *name;
+    unsigned char colour;
+} named_colours[] = {
+    {"TCP", 0},  {"UDP", 1},  {"ICMP", 2},     {"ICMPv6", 3}, {"DNS", 4},   {"ARP", 5},
+    {"VLAN", 6}, {"IPv4", 7}, {"IPv6", 8}, {"Ethernet", 9}, {"Other", 10},
+};
+
 /* Colours before the series ones, in the order of the NM_COL_* enum. */
 static const unsigned char fixed_rgb[NM_COL_SERIES][3] = {
     {0xff, 0xff, 0xff}, /* background */
@@ -68,6 +79,42 @@ int nm_plot_check_args(const char *path, const void *meta, const void *data, cha
         return -1;
     }
     return 0;
+}
+
+void nm_plot_colours(const char *const *names, size_t n, PLINT *col, PLINT *style)
+{
+    size_t ncol = nm_plot_nseries_colours;
+    unsigned char used[16] = {0};
+    size_t overflow = 0;
+    for (size_t i = 0; i < n; i++) {
+        col[i] = -1;
+        for (size_t k = 0; names[i] != NULL && k < sizeof named_colours / sizeof named_colours[0];
+             k++) {
+            unsigned char c = named_colours[k].colour;
+            if (strcmp(names[i], named_colours[k].name) == 0 && c < ncol && !used[c]) {
+                used[c] = 1;
+                col[i] = NM_COL_SERIES + c;
+                style[i] = 1;
+            }
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (col[i] >= 0)
+            continue;
+        size_t c = 0;
+        while (c < ncol && c < sizeof used && used[c])
+            c++;
+        if (c < ncol && c < sizeof used) {
+            used[c] = 1;
+            col[i] = (PLINT)(NM_COL_SERIES + c);
+            style[i] = 1;
+        } else {
+            /* Palette exhausted: colours again, with dashes. */
+            col[i] = (PLINT)(NM_COL_SERIES + overflow % ncol);
+            style[i] = (PLINT)(2 + (overflow / ncol) % 7);
+            overflow++;
+        }
+    }
 }
 
 static void install_colours(void)

@@ -37,6 +37,12 @@ enum {
 extern const unsigned char nm_plot_series_rgb[][3];
 extern const size_t nm_plot_nseries_colours;
 
+/* Colour index and line style for n series with these names (NULL allowed):
+ * known protocol names get their own colour, the others the first colour
+ * still free, so the n colours are distinct up to the palette size; beyond
+ * it colours repeat with dashed styles. */
+void nm_plot_colours(const char *const *names, size_t n, PLINT *col, PLINT *style);
+
 /* Checks `path` can be written (PLplot exits the process when it cannot
  * open its output file, so this must never reach it), selects the pngcairo
  * device at NM_PLOT_WIDTH x NM_PLOT_HEIGHT on white, and starts PLplot.

@@ -107,6 +107,43 @@ static int edges_ok(const struct nm_plot_histogram *h)
     return 1;
 }
 
+/* The arrays nm_plot_latency() draws from. */
+struct lat_bufs {
+    double *sx, *sy;            /* step outline: x, and y per group */
+    struct pmark *marks;        /* up to 3 per group */
+    unsigned char *drawn;       /* group has samples in some bin */
+    const char **gname;         /* names of the drawn groups, for colours */
+    PLINT *gcol, *gsty;         /* colour and line style per group */
+};
+
+static void lat_bufs_free(struct lat_bufs *b)
+{
+    free(b->sx);
+    free(b->sy);
+    free(b->marks);
+    free(b->drawn);
+    free(b->gname);
+    free(b->gcol);
+    free(b->gsty);
+}
+
+static int lat_bufs_alloc(struct lat_bufs *b, size_t npts, size_t ng)
+{
+    size_t ng1 = ng ? ng : 1;
+    b->sx = calloc(npts, sizeof *b->sx);
+    b->sy = calloc(npts * ng1, sizeof *b->sy);
+    b->marks = calloc(3 * ng1, sizeof *b->marks);
+    b->drawn = calloc(ng1, 1);
+    b->gname = calloc(ng1, sizeof *b->gname);
+    b->gcol = calloc(ng1, sizeof *b->gcol);
+    b->gsty = calloc(ng1, sizeof *b->gsty);
+    if (!b->sx || !b->sy || !b->marks || !b->drawn || !b->gname || !b->gcol || !b->gsty) {
+        lat_bufs_free(b);
+        return -1;
+    }
+    return 0;
+}
+
 int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
                     const struct nm_plot_histogram *h, char *errbuf, size_t errlen)
 {
@@ -126,50 +163,23 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
 
     /* Step outline of group g: 2 points per bin plus the two ends on 0. */
     size_t npts = 2 * nb + 2;
-    double *sx = calloc(npts, sizeof *sx);
-    double *sy = calloc(npts * (ng ? ng : 1), sizeof *sy);
-    struct pmark *marks = calloc(3 * (ng ? ng : 1), sizeof *marks);
-    unsigned char *drawn = calloc(ng ? ng : 1, 1);
-    struct nm_plot_legend lg;
-    int lg_ok = nm_plot_legend_alloc(&lg, 2 * (ng < MAX_LEGEND ? ng : MAX_LEGEND)) == 0;
-    if (!sx || !sy || !marks || !drawn || !lg_ok) {
-        if (lg_ok)
-            nm_plot_legend_free(&lg);
-        free(sx);
-        free(sy);
-        free(marks);
-        free(drawn);
+    struct lat_bufs buf;
+    if (lat_bufs_alloc(&buf, npts, ng) != 0) {
         snprintf(errbuf, errlen, "%s: out of memory", path);
         return -1;
     }
-
-    /* x in world units: log10(us) on a log axis, else us / unit. */
-    double xunit = 1.0;
-    const char *xname = "µs";
-    if (nb > 0 && !h->log_x) {
-        if (h->edges_us[nb] >= 1e6) {
-            xunit = 1e6;
-            xname = "s";
-        } else if (h->edges_us[nb] >= 1e3) {
-            xunit = 1e3;
-            xname = "ms";
-        }
+    struct nm_plot_legend lg;
+    if (nm_plot_legend_alloc(&lg, 2 * (ng < MAX_LEGEND ? ng : MAX_LEGEND)) != 0) {
+        lat_bufs_free(&buf);
+        snprintf(errbuf, errlen, "%s: out of memory", path);
+        return -1;
     }
-#define XW(us) (h->log_x ? log10(us) : (us) / xunit)
-    double x0 = 0.0, x1 = 1.0;
-    if (nb > 0) {
-        x0 = XW(h->edges_us[0]);
-        x1 = XW(h->edges_us[nb]);
-        sx[0] = x0;
-        for (size_t b = 0; b < nb; b++) {
-            sx[1 + 2 * b] = XW(h->edges_us[b]);
-            sx[2 + 2 * b] = XW(h->edges_us[b + 1]);
-        }
-        sx[npts - 1] = x1;
-    }
-    if (!(x1 > x0))
-        x1 = x0 + 1.0;
+    double *sx = buf.sx, *sy = buf.sy;
+    struct pmark *marks = buf.marks;
+    unsigned char *drawn = buf.drawn;
 
+    /* Shares per bin, and the first and last bin with any sample. */
+    size_t first = nb, last = 0;
     double ymax = 0.0;
     for (size_t g = 0; g < ng; g++) {
         const struct nm_plot_hist_group *gr = &h->groups[g];
@@ -181,10 +191,69 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
         for (size_t b = 0; b < nb && gr->counts != NULL && total > 0.0; b++) {
             double share = 100.0 * (double)gr->counts[b] / total;
             y[1 + 2 * b] = y[2 + 2 * b] = share;
+            if (gr->counts[b] > 0) {
+                first = b < first ? b : first;
+                last = b > last ? b : last;
+            }
             if (share > ymax)
                 ymax = share;
         }
     }
+
+
+    /* Colours for the drawn groups (DNS keeps the DNS protocol's colour). */
+    size_t ndrawn = 0;
+    for (size_t g = 0; g < ng; g++)
+        if (drawn[g])
+            buf.gname[ndrawn++] = h->groups[g].name;
+    nm_plot_colours(buf.gname, ndrawn, buf.gcol, buf.gsty);
+    for (size_t g = ng, k = ndrawn; g-- > 0;) {
+        if (drawn[g]) {
+            k--;
+            buf.gcol[g] = buf.gcol[k];
+            buf.gsty[g] = buf.gsty[k];
+        }
+    }
+
+    /* The x axis shows the bins with samples and one empty bin either side
+     * (on a log axis, whole decades), not the caller's whole bin range. */
+    size_t lo = 0, hi = nb;
+    if (first < nb) {
+        lo = first > 0 ? first - 1 : 0;
+        hi = last + 2 < nb ? last + 2 : nb;
+    }
+
+    /* x in world units: log10(us) on a log axis, else us / unit. */
+    double xunit = 1.0;
+    const char *xname = "µs";
+    if (nb > 0 && !h->log_x) {
+        if (h->edges_us[hi] >= 1e6) {
+            xunit = 1e6;
+            xname = "s";
+        } else if (h->edges_us[hi] >= 1e3) {
+            xunit = 1e3;
+            xname = "ms";
+        }
+    }
+#define XW(us) (h->log_x ? log10(us) : (us) / xunit)
+    double x0 = 0.0, x1 = 1.0;
+    if (nb > 0) {
+        x0 = XW(h->edges_us[lo]);
+        x1 = XW(h->edges_us[hi]);
+        if (h->log_x) {
+            double d0 = floor(x0), d1 = ceil(x1);
+            x0 = d0 > XW(h->edges_us[0]) ? d0 : XW(h->edges_us[0]);
+            x1 = d1 < XW(h->edges_us[nb]) ? d1 : XW(h->edges_us[nb]);
+        }
+        sx[0] = XW(h->edges_us[0]);
+        for (size_t b = 0; b < nb; b++) {
+            sx[1 + 2 * b] = XW(h->edges_us[b]);
+            sx[2 + 2 * b] = XW(h->edges_us[b + 1]);
+        }
+        sx[npts - 1] = XW(h->edges_us[nb]);
+    }
+    if (!(x1 > x0))
+        x1 = x0 + 1.0;
 
     /* Percentile markers inside the axis, their label rows, and room above
      * the tallest bin for those rows. */
@@ -196,22 +265,19 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
         const double pv[3] = {gr->p50_us, gr->p90_us, gr->p99_us};
         for (int k = 0; k < 3; k++) {
             double v = nm_plot_clean(pv[k]);
-            if (v <= 0.0 || v < h->edges_us[0] || v > h->edges_us[nb])
+            if (v <= 0.0 || XW(v) < x0 || XW(v) > x1)
                 continue;   /* nothing to mark on this axis */
             marks[nmarks++] = (struct pmark){XW(v), g, k, 0};
         }
     }
     qsort(marks, nmarks, sizeof *marks, pmark_cmp);
-    /* A label ("p99") and a gap: 5 % of the plot box width. */
-    int label_rows = place_labels(marks, nmarks, (x1 - x0) * 0.05);
+    /* A label ("p99") and a gap: 6.5 % of the plot box width. */
+    int label_rows = place_labels(marks, nmarks, (x1 - x0) * 0.065);
     double ytop = ymax > 0.0 ? ymax * (1.08 + 0.065 * (double)label_rows) : 1.0;
 
     if (nm_plot_open(path, errbuf, errlen) != 0) {
         nm_plot_legend_free(&lg);
-        free(sx);
-        free(sy);
-        free(marks);
-        free(drawn);
+        lat_bufs_free(&buf);
         return -1;
     }
     /* Like the time series, a group without samples in any bin is neither
@@ -219,7 +285,7 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
     size_t nlegend = 0;
     for (size_t g = 0; g < ng && nb > 0; g++)
         nlegend += drawn[g] && nlegend < MAX_LEGEND;
-    nm_plot_viewport(0.085, nlegend > 0 ? 0.66 : 0.97);
+    nm_plot_viewport(0.085, nlegend > 0 ? 0.63 : 0.97);
     plwind(x0, x1, 0.0, ytop);
     plcol0(NM_COL_GRID);
     plbox(h->log_x ? "gl" : "g", 0.0, 0, "g", 0.0, 0);
@@ -227,18 +293,18 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
     for (size_t g = 0; g < ng && nb > 0; g++) {
         if (!drawn[g])
             continue;
-        PLINT c = (PLINT)(g % nm_plot_nseries_colours);
-        plcol0(NM_COL_SERIES + c);
         /* Translucent fill under the outline (PLplot colour alpha). */
         PLINT r, gg, b;
         PLFLT a;
-        plgcol0a(NM_COL_SERIES + c, &r, &gg, &b, &a);
+        plgcol0a(buf.gcol[g], &r, &gg, &b, &a);
         plscol0a(NM_COL_FILL, r, gg, b, 0.12);
         plcol0(NM_COL_FILL);
         plfill((PLINT)npts, sx, sy + g * npts);
-        plcol0(NM_COL_SERIES + c);
+        plcol0(buf.gcol[g]);
+        pllsty(buf.gsty[g]);
         plwidth(2.0);
         plline((PLINT)npts, sx, sy + g * npts);
+        pllsty(1);
     }
 
     /* Percentile markers: p50 solid, p90 dashed, p99 dotted, labelled. */
@@ -248,7 +314,7 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
     for (size_t i = 0; i < nmarks; i++) {
         const struct pmark *m = &marks[i];
         PLFLT lx[2] = {m->x, m->x}, ly[2] = {0.0, ytop};
-        plcol0((PLINT)(NM_COL_SERIES + m->g % nm_plot_nseries_colours));
+        plcol0(buf.gcol[m->g]);
         pllsty(pstyle[m->k]);
         plwidth(m->k == 0 ? 1.6 : 1.3);
         plline(2, lx, ly);
@@ -280,7 +346,7 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
         nm_plot_note("no latency samples");
 
     /* Two legend lines per group: name and sample count, then percentiles. */
-    lg.text_scale = 0.8;
+    lg.text_scale = 0.75;
     for (size_t g = 0, named = 0; g < ng && nb > 0 && named < nlegend; g++) {
         if (!drawn[g])
             continue;
@@ -290,11 +356,11 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
         nm_plot_text(name, sizeof name, gr->name, 14);
         snprintf(text, sizeof text, "%s  (n=%llu)", name[0] ? name : "?",
                  (unsigned long long)gr->samples);
-        nm_plot_legend_line(&lg, text, (PLINT)(NM_COL_SERIES + g % nm_plot_nseries_colours), 1);
+        nm_plot_legend_line(&lg, text, buf.gcol[g], buf.gsty[g]);
         fmt_latency(p50, sizeof p50, nm_plot_clean(gr->p50_us));
         fmt_latency(p90, sizeof p90, nm_plot_clean(gr->p90_us));
         fmt_latency(p99, sizeof p99, nm_plot_clean(gr->p99_us));
-        snprintf(text, sizeof text, "p50 %s  p90 %s  p99 %s", p50, p90, p99);
+        snprintf(text, sizeof text, "p50 %s, p90 %s, p99 %s", p50, p90, p99);
         nm_plot_legend_text(&lg, text);
     }
     nm_plot_legend_draw(&lg, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 1);
@@ -302,9 +368,6 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
 #undef XW
 
     nm_plot_legend_free(&lg);
-    free(sx);
-    free(sy);
-    free(marks);
-    free(drawn);
+    lat_bufs_free(&buf);
     return nm_plot_close(path, errbuf, errlen);
 }

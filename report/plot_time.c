@@ -71,6 +71,161 @@ static void draw_drop_bands(const double *x, const unsigned char *dropped, size_
     }
 }
 
+/* What is drawn, computed before PLplot starts.  Owns every array. */
+struct ts_data {
+    size_t npts, group;         /* points drawn; bins averaged per point */
+    double bin_s, x0, x1;       /* x range in Unix seconds */
+    double *x;                  /* npts point centres */
+    double *y;                  /* nseries * npts values, divided by `div` */
+    unsigned char *dropped;     /* npts flags */
+    size_t nvisible;            /* series with a value > 0 */
+    size_t *vindex;             /* their indexes in ts->series */
+    const char **vname;
+    PLINT *vcol, *vsty;         /* their colours and line styles */
+    int any_drop;
+    double div, ytop;           /* SI divisor, top of the y axis */
+    const char *prefix;
+};
+
+static void ts_data_free(struct ts_data *d)
+{
+    free(d->x);
+    free(d->y);
+    free(d->dropped);
+    free(d->vindex);
+    free(d->vname);
+    free(d->vcol);
+    free(d->vsty);
+}
+
+/* Fills d from ts (values cleaned, averaged when there are more bins than
+ * MAX_POINTS, scaled to an SI unit).  Returns 0, or -1 when out of memory. */
+static int ts_data_make(struct ts_data *d, const struct nm_plot_meta *meta,
+                        const struct nm_plot_timeseries *ts)
+{
+    memset(d, 0, sizeof *d);
+    size_t nbins = ts->nbins, ns = ts->nseries;
+    d->bin_s = ts->bin_s > 0 ? (double)ts->bin_s : 1.0;
+    d->group = nbins > MAX_POINTS ? (nbins + MAX_POINTS - 1) / MAX_POINTS : 1;
+    d->npts = (nbins + d->group - 1) / d->group;
+    size_t np1 = d->npts ? d->npts : 1, ns1 = ns ? ns : 1;
+    d->x = calloc(np1, sizeof *d->x);
+    d->y = calloc(np1 * ns1, sizeof *d->y);
+    d->dropped = calloc(np1, 1);
+    d->vindex = calloc(ns1, sizeof *d->vindex);
+    d->vname = calloc(ns1, sizeof *d->vname);
+    d->vcol = calloc(ns1, sizeof *d->vcol);
+    d->vsty = calloc(ns1, sizeof *d->vsty);
+    if (!d->x || !d->y || !d->dropped || !d->vindex || !d->vname || !d->vcol || !d->vsty) {
+        ts_data_free(d);
+        return -1;
+    }
+
+    double t0 = clamp_time((double)ts->t0_s);
+    if (nbins > 0) {
+        d->x0 = t0;
+        d->x1 = clamp_time(t0 + (double)nbins * d->bin_s);
+    } else {
+        d->x0 = clamp_time((double)(meta->from_ns / 1000000000));
+        d->x1 = clamp_time((double)(meta->to_ns / 1000000000));
+    }
+    if (!(d->x1 > d->x0)) {
+        d->x0 = d->x0 >= MAX_UNIX_S ? MAX_UNIX_S - 1.0 : d->x0;
+        d->x1 = d->x0 + 1.0;
+    }
+
+    double ymax = 0.0;
+    for (size_t p = 0; p < d->npts; p++) {
+        size_t b0 = p * d->group, b1 = b0 + d->group < nbins ? b0 + d->group : nbins;
+        d->x[p] = t0 + ((double)b0 + (double)(b1 - b0) / 2.0) * d->bin_s;
+        for (size_t b = b0; b < b1 && ts->drops != NULL; b++)
+            if (ts->drops[b] > 0)
+                d->dropped[p] = 1;
+        d->any_drop |= d->dropped[p];
+        for (size_t s = 0; s < ns; s++) {
+            const double *src = ts->series[s].y;
+            double sum = 0.0;
+            for (size_t b = b0; b < b1 && src != NULL; b++)
+                sum += nm_plot_clean(src[b]);
+            double v = sum / (double)(b1 - b0);
+            d->y[s * d->npts + p] = v;
+            ymax = v > ymax ? v : ymax;
+        }
+    }
+    for (size_t s = 0; s < ns; s++) {
+        for (size_t p = 0; p < d->npts; p++) {
+            if (d->y[s * d->npts + p] > 0.0) {
+                d->vindex[d->nvisible] = s;
+                d->vname[d->nvisible++] = ts->series[s].name;
+                break;
+            }
+        }
+    }
+    nm_plot_colours(d->vname, d->nvisible, d->vcol, d->vsty);
+
+    d->div = nm_plot_si(ymax, &d->prefix);
+    for (size_t i = 0; i < d->npts * ns; i++)
+        d->y[i] /= d->div;
+    d->ytop = nm_plot_ymax(ymax / d->div);
+    return 0;
+}
+
+/* Draws the prepared graph; PLplot is open. */
+static void ts_render(const struct ts_data *d, const struct nm_plot_meta *meta,
+                      const struct time_style *st, struct nm_plot_legend *lg)
+{
+    int legend = d->nvisible > 0 || d->any_drop;
+    nm_plot_viewport(0.085, legend ? 0.78 : 0.96);
+    plwind(d->x0, d->x1, 0.0, d->ytop);
+    pltimefmt(time_format(d->x1 - d->x0));
+
+    plcol0(NM_COL_GRID);
+    plbox("g", 0.0, 0, "g", 0.0, 0);
+    double half = (double)d->group * d->bin_s / 2.0;
+    if (d->any_drop)
+        draw_drop_bands(d->x, d->dropped, d->npts, half, d->ytop);
+
+    plwidth(2.0);
+    for (size_t k = 0; k < d->nvisible; k++) {
+        plcol0(d->vcol[k]);
+        pllsty(d->vsty[k]);
+        const double *ys = d->y + d->vindex[k] * d->npts;
+        if (d->npts == 1) {
+            /* One bin: a level segment across it rather than a lone point. */
+            PLFLT sx[2] = {d->x[0] - half, d->x[0] + half}, sy[2] = {ys[0], ys[0]};
+            plline(2, sx, sy);
+        } else {
+            plline((PLINT)d->npts, d->x, ys);
+        }
+        char name[NAME_CHARS * 4 + 8];
+        nm_plot_text(name, sizeof name, d->vname[k], NAME_CHARS);
+        nm_plot_legend_line(lg, name, d->vcol[k], d->vsty[k]);
+    }
+    pllsty(1);
+    plwidth(1.0);
+    if (d->any_drop)
+        nm_plot_legend_box(lg, "bins with drops", NM_COL_DROP);
+
+    plcol0(NM_COL_FG);
+    plschr(0.0, 0.9);
+    plbox("bcnstd", 0.0, 0, "bcnstv", 0.0, 0);
+    char ylabel[96], xlabel[64], day[16];
+    snprintf(ylabel, sizeof ylabel, "%s (%s%s)", st->quantity, d->prefix, st->unit);
+    time_t s0 = (time_t)d->x0;
+    struct tm tm;
+    if (gmtime_r(&s0, &tm) == NULL || strftime(day, sizeof day, "%Y-%m-%d", &tm) == 0)
+        snprintf(day, sizeof day, "?");
+    snprintf(xlabel, sizeof xlabel, "time (UTC, from %s; %g s bins)", day,
+             (double)d->group * d->bin_s);
+    plmtex("b", 3.2, 0.5, 0.5, xlabel);
+    plmtex("l", 5.2, 0.5, 0.5, ylabel);
+    plschr(0.0, 1.0);
+    if (d->nvisible == 0)
+        nm_plot_note(st->empty_note);
+    nm_plot_legend_draw(lg, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 1);
+    nm_plot_titles(st->title, meta);
+}
+
 static int draw_time(const char *path, const struct nm_plot_meta *meta,
                      const struct nm_plot_timeseries *ts, const struct time_style *st,
                      char *errbuf, size_t errlen)
@@ -81,143 +236,25 @@ static int draw_time(const char *path, const struct nm_plot_meta *meta,
         snprintf(errbuf, errlen, "%s: %zu series but no series array", path, ts->nseries);
         return -1;
     }
-    double bin_s = ts->bin_s > 0 ? (double)ts->bin_s : 1.0;
-    size_t nbins = ts->nbins;
-    size_t group = nbins > MAX_POINTS ? (nbins + MAX_POINTS - 1) / MAX_POINTS : 1;
-    size_t npts = (nbins + group - 1) / group;
-
-    /* One x array, one y array per series, the drop flags. */
-    double *x = calloc(npts ? npts : 1, sizeof *x);
-    double *y = calloc((npts ? npts : 1) * (ts->nseries ? ts->nseries : 1), sizeof *y);
-    unsigned char *dropped = calloc(npts ? npts : 1, 1);
-    unsigned char *visible = calloc(ts->nseries ? ts->nseries : 1, 1);
+    struct ts_data d;
     struct nm_plot_legend lg;
-    int lg_ok = nm_plot_legend_alloc(&lg, ts->nseries + 1) == 0;
-    if (!x || !y || !dropped || !visible || !lg_ok) {
-        if (lg_ok)
-            nm_plot_legend_free(&lg);
-        free(x);
-        free(y);
-        free(dropped);
-        free(visible);
+    if (ts_data_make(&d, meta, ts) != 0) {
         snprintf(errbuf, errlen, "%s: out of memory", path);
         return -1;
     }
-
-    double t0 = clamp_time((double)ts->t0_s);
-    double x0, x1;
-    if (nbins > 0) {
-        x0 = t0;
-        x1 = clamp_time(t0 + (double)nbins * bin_s);
-    } else {
-        x0 = clamp_time((double)(meta->from_ns / 1000000000));
-        x1 = clamp_time((double)(meta->to_ns / 1000000000));
-    }
-    if (!(x1 > x0)) {
-        x0 = x0 >= MAX_UNIX_S ? MAX_UNIX_S - 1.0 : x0;
-        x1 = x0 + 1.0;
-    }
-
-    double ymax = 0.0;
-    size_t nvisible = 0;
-    int any_drop = 0;
-    for (size_t p = 0; p < npts; p++) {
-        size_t b0 = p * group, b1 = b0 + group < nbins ? b0 + group : nbins;
-        x[p] = t0 + ((double)b0 + (double)(b1 - b0) / 2.0) * bin_s;
-        for (size_t b = b0; b < b1 && ts->drops != NULL; b++)
-            if (ts->drops[b] > 0)
-                dropped[p] = 1;
-        any_drop |= dropped[p];
-        for (size_t s = 0; s < ts->nseries; s++) {
-            const double *src = ts->series[s].y;
-            double sum = 0.0;
-            for (size_t b = b0; b < b1 && src != NULL; b++)
-                sum += nm_plot_clean(src[b]);
-            double v = sum / (double)(b1 - b0);
-            y[s * npts + p] = v;
-            if (v > 0.0)
-                visible[s] = 1;
-            if (v > ymax)
-                ymax = v;
-        }
-    }
-    for (size_t s = 0; s < ts->nseries; s++)
-        nvisible += visible[s];
-
-    const char *prefix;
-    double div = nm_plot_si(ymax, &prefix);
-    for (size_t i = 0; i < npts * ts->nseries; i++)
-        y[i] /= div;
-    double ytop = nm_plot_ymax(ymax / div);
-
-    if (nm_plot_open(path, errbuf, errlen) != 0) {
-        nm_plot_legend_free(&lg);
-        free(x);
-        free(y);
-        free(dropped);
-        free(visible);
+    if (nm_plot_legend_alloc(&lg, d.nvisible + 1) != 0) {
+        ts_data_free(&d);
+        snprintf(errbuf, errlen, "%s: out of memory", path);
         return -1;
     }
-    int legend = nvisible > 0 || any_drop;
-    nm_plot_viewport(0.085, legend ? 0.78 : 0.96);
-    plwind(x0, x1, 0.0, ytop);
-    pltimefmt(time_format(x1 - x0));
-
-    plcol0(NM_COL_GRID);
-    plbox("g", 0.0, 0, "g", 0.0, 0);
-    double half = (double)group * bin_s / 2.0;
-    if (any_drop)
-        draw_drop_bands(x, dropped, npts, half, ytop);
-
-    plwidth(2.0);
-    for (size_t s = 0; s < ts->nseries; s++) {
-        if (!visible[s])
-            continue;
-        PLINT col = (PLINT)(NM_COL_SERIES + s % nm_plot_nseries_colours);
-        PLINT sty = (PLINT)(1 + (s / nm_plot_nseries_colours) % 8);
-        plcol0(col);
-        pllsty(sty);
-        const double *ys = y + s * npts;
-        if (npts == 1) {
-            /* One bin: a level segment across it rather than a lone point. */
-            PLFLT sx[2] = {x[0] - half, x[0] + half}, sy[2] = {ys[0], ys[0]};
-            plline(2, sx, sy);
-        } else {
-            plline((PLINT)npts, x, ys);
-        }
-        char name[NAME_CHARS * 4 + 8];
-        nm_plot_text(name, sizeof name, ts->series[s].name, NAME_CHARS);
-        nm_plot_legend_line(&lg, name, col, sty);
+    int rc = nm_plot_open(path, errbuf, errlen);
+    if (rc == 0) {
+        ts_render(&d, meta, st, &lg);
+        rc = nm_plot_close(path, errbuf, errlen);
     }
-    pllsty(1);
-    plwidth(1.0);
-    if (any_drop)
-        nm_plot_legend_box(&lg, "bins with drops", NM_COL_DROP);
-
-    plcol0(NM_COL_FG);
-    plschr(0.0, 0.9);
-    plbox("bcnstd", 0.0, 0, "bcnstv", 0.0, 0);
-    char ylabel[96], xlabel[64], day[16];
-    snprintf(ylabel, sizeof ylabel, "%s (%s%s)", st->quantity, prefix, st->unit);
-    time_t s0 = (time_t)x0;
-    struct tm tm;
-    if (gmtime_r(&s0, &tm) == NULL || strftime(day, sizeof day, "%Y-%m-%d", &tm) == 0)
-        snprintf(day, sizeof day, "?");
-    snprintf(xlabel, sizeof xlabel, "time (UTC, from %s; %g s bins)", day, (double)group * bin_s);
-    plmtex("b", 3.2, 0.5, 0.5, xlabel);
-    plmtex("l", 5.2, 0.5, 0.5, ylabel);
-    plschr(0.0, 1.0);
-    if (nvisible == 0)
-        nm_plot_note(st->empty_note);
-    nm_plot_legend_draw(&lg, PL_POSITION_RIGHT | PL_POSITION_OUTSIDE, 1);
-    nm_plot_titles(st->title, meta);
-
     nm_plot_legend_free(&lg);
-    free(x);
-    free(y);
-    free(dropped);
-    free(visible);
-    return nm_plot_close(path, errbuf, errlen);
+    ts_data_free(&d);
+    return rc;
 }
 
 int nm_plot_throughput(const char *path, const struct nm_plot_meta *meta,
