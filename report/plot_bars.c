@@ -43,18 +43,6 @@ static void fmt_bytes(char *dst, size_t len, double v)
     snprintf(dst, len, "%s %sB", num, prefix);
 }
 
-static const char *si_word(const char *prefix)
-{
-    static const char *const words[][2] = {
-        {"k", "thousands"}, {"M", "millions"},    {"G", "billions"},
-        {"T", "trillions"}, {"P", "quadrillions"}, {"E", "quintillions"},
-    };
-    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
-        if (strcmp(prefix, words[i][0]) == 0)
-            return words[i][1];
-    return NULL;
-}
-
 static int check_bars(const char *path, const struct nm_plot_bars *bars, char *errbuf,
                       size_t errlen)
 {
@@ -142,7 +130,7 @@ int nm_plot_protocol_usage(const char *path, const struct nm_plot_meta *meta,
     snprintf(counts, sizeof counts, "unique IPs: %llu    unique MACs: %llu",
              (unsigned long long)unique_ips, (unsigned long long)unique_macs);
     plmtex("t", -1.6, 0.985, 1.0, counts);
-    const char *word = si_word(prefix);
+    const char *word = nm_plot_si_word(prefix);
     if (word != NULL)
         snprintf(ylabel, sizeof ylabel, "packets (%s)", word);
     else

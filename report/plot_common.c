@@ -53,7 +53,7 @@ static const struct {
     unsigned char colour;
 } named_colours[] = {
     {"TCP", 0},  {"UDP", 1},  {"ICMP", 2},     {"ICMPv6", 3}, {"DNS", 4},   {"ARP", 5},
-    {"VLAN", 6}, {"IPv4", 7}, {"IPv6", 8}, {"Ethernet", 9}, {"Other", 10},
+    {"VLAN", 9}, {"IPv4", 7}, {"IPv6", 8}, {"Ethernet", 11}, {"Other", 10},
 };
 
 /* Colours before the series ones, in the order of the NM_COL_* enum. */
@@ -318,6 +318,18 @@ double nm_plot_si(double maxv, const char **prefix)
     }
     *prefix = prefixes[i];
     return div;
+}
+
+const char *nm_plot_si_word(const char *prefix)
+{
+    static const char *const words[][2] = {
+        {"k", "thousands"}, {"M", "millions"},    {"G", "billions"},
+        {"T", "trillions"}, {"P", "quadrillions"}, {"E", "quintillions"},
+    };
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++)
+        if (strcmp(prefix, words[i][0]) == 0)
+            return words[i][1];
+    return NULL;
 }
 
 void nm_plot_fmt(char *dst, size_t dstlen, double v)

@@ -82,6 +82,9 @@ void nm_plot_text(char *dst, size_t dstlen, const char *src, size_t maxchars);
  * divisor and sets *prefix to "", "k", "M", "G", "T", "P" or "E". */
 double nm_plot_si(double maxv, const char **prefix);
 
+/* "thousands", "millions", ... for an SI prefix; NULL for "". */
+const char *nm_plot_si_word(const char *prefix);
+
 /* Formats v (already divided by its unit) with 3 significant digits at most:
  * "0", "7", "12.5", "0.25". */
 void nm_plot_fmt(char *dst, size_t dstlen, double v);

@@ -32,7 +32,7 @@
 struct time_style {
     const char *title;
     const char *quantity;   /* y label before the unit: "throughput" */
-    const char *unit;       /* after the SI prefix: "b/s" */
+    const char *unit;       /* after the SI prefix: "b/s"; NULL: "per second" */
     const char *empty_note; /* shown when every series is 0 */
 };
 
@@ -180,7 +180,8 @@ static void ts_render(const struct ts_data *d, const struct nm_plot_meta *meta,
     pltimefmt(time_format(d->x1 - d->x0));
 
     plcol0(NM_COL_GRID);
-    plbox("g", 0.0, 0, "g", 0.0, 0);
+    /* "d": the grid follows the time ticks, not plain numeric ones. */
+    plbox("gd", 0.0, 0, "g", 0.0, 0);
     double half = (double)d->group * d->bin_s / 2.0;
     if (d->any_drop)
         draw_drop_bands(d->x, d->dropped, d->npts, half, d->ytop);
@@ -210,7 +211,13 @@ static void ts_render(const struct ts_data *d, const struct nm_plot_meta *meta,
     plschr(0.0, 0.9);
     plbox("bcnstd", 0.0, 0, "bcnstv", 0.0, 0);
     char ylabel[96], xlabel[64], day[16];
-    snprintf(ylabel, sizeof ylabel, "%s (%s%s)", st->quantity, d->prefix, st->unit);
+    const char *word = nm_plot_si_word(d->prefix);
+    if (st->unit == NULL && word != NULL)   /* a count per second: no unit to prefix */
+        snprintf(ylabel, sizeof ylabel, "%s per second (%s)", st->quantity, word);
+    else if (st->unit == NULL)
+        snprintf(ylabel, sizeof ylabel, "%s per second", st->quantity);
+    else
+        snprintf(ylabel, sizeof ylabel, "%s (%s%s)", st->quantity, d->prefix, st->unit);
     time_t s0 = (time_t)d->x0;
     struct tm tm;
     if (gmtime_r(&s0, &tm) == NULL || strftime(day, sizeof day, "%Y-%m-%d", &tm) == 0)
@@ -270,7 +277,7 @@ int nm_plot_new_connections(const char *path, const struct nm_plot_meta *meta,
                             const struct nm_plot_timeseries *ts, char *errbuf, size_t errlen)
 {
     static const struct time_style st = {
-        "New connections per second", "new connections", "/s",
+        "New connections per second", "new connections", NULL,
         "no new connections in this time range",
     };
     return draw_time(path, meta, ts, &st, errbuf, errlen);
