@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -408,6 +409,43 @@ static int check_schema(struct nm_db *db, bool *migrate_needed)
     return 0;
 }
 
+/*
+ * A reader of a database in a folder it cannot write, with no write-ahead
+ * log beside it (a finished capture copied to read-only media, or another
+ * user's folder), cannot create the netmon.db-shm that SQLite needs to
+ * read a WAL database.  Such a file cannot be being written (a writer would
+ * need netmon.db-wal there), so it is read as an immutable file instead.
+ */
+static bool read_as_immutable(const char *path)
+{
+    char dir[PATH_MAX], wal[PATH_MAX];
+    const char *slash = strrchr(path, '/');
+
+    if (slash == NULL)
+        snprintf(dir, sizeof dir, ".");
+    else if (slash == path)
+        snprintf(dir, sizeof dir, "/");
+    else
+        snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if ((size_t)snprintf(wal, sizeof wal, "%s-wal", path) >= sizeof wal)
+        return false;
+    return access(dir, W_OK) != 0 && access(wal, F_OK) != 0 && access(path, R_OK) == 0;
+}
+
+/* "file:PATH?immutable=1" with PATH percent-encoded where URIs need it. */
+static void immutable_uri(const char *path, char *uri, size_t len)
+{
+    size_t o = 0;
+    o += (size_t)snprintf(uri, len, "file:");
+    for (const char *p = path; *p && o + 4 < len; p++) {
+        if (*p == '%' || *p == '?' || *p == '#')
+            o += (size_t)snprintf(uri + o, len - o, "%%%02X", (unsigned char)*p);
+        else
+            uri[o++] = *p;
+    }
+    snprintf(uri + o, len - o, "?immutable=1");
+}
+
 int nm_db_open(const char *path, enum nm_db_mode mode, struct nm_db **out, char *errbuf,
                size_t errlen)
 {
@@ -429,9 +467,27 @@ int nm_db_open(const char *path, enum nm_db_mode mode, struct nm_db **out, char 
     /* NOMUTEX: a handle is used by one thread at a time (db.h), so
      * SQLite's per-call mutex is pure cost. */
     flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+    /* Readers open read-write when they may (query_only below keeps every
+     * statement from writing): only a connection that can write removes
+     * netmon.db-wal and -shm when it is the last to close, so a read-only
+     * reader left them behind after every nm-report.  A file or folder we
+     * may not write falls back to a plain read-only open. */
     flags |= mode == NM_DB_WRITE ? SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
-                                 : SQLITE_OPEN_READONLY;
-    rc = sqlite3_open_v2(path, &db->conn, flags, NULL);
+                                 : SQLITE_OPEN_READWRITE;
+    if (mode == NM_DB_READ && read_as_immutable(path)) {
+        char uri[PATH_MAX * 3 + 32];
+        immutable_uri(path, uri, sizeof uri);
+        flags = (flags & ~SQLITE_OPEN_READWRITE) | SQLITE_OPEN_READONLY | SQLITE_OPEN_URI;
+        rc = sqlite3_open_v2(uri, &db->conn, flags, NULL);
+    } else {
+        rc = sqlite3_open_v2(path, &db->conn, flags, NULL);
+    }
+    if (rc != SQLITE_OK && mode == NM_DB_READ && !(flags & SQLITE_OPEN_URI)) {
+        sqlite3_close(db->conn);
+        db->conn = NULL;
+        flags = (flags & ~SQLITE_OPEN_READWRITE) | SQLITE_OPEN_READONLY;
+        rc = sqlite3_open_v2(path, &db->conn, flags, NULL);
+    }
     if (rc != SQLITE_OK) {
         if (db->conn == NULL)
             snprintf(db->err, sizeof db->err, "%s: %s", path, sqlite3_errstr(rc));
@@ -440,7 +496,7 @@ int nm_db_open(const char *path, enum nm_db_mode mode, struct nm_db **out, char 
         goto fail;
     }
     sqlite3_busy_timeout(db->conn, NM_DB_BUSY_TIMEOUT_MS);
-    /* Belt and braces over SQLITE_OPEN_READONLY: no statement can write. */
+    /* Readers never write: no statement can. */
     if (mode == NM_DB_READ && exec(db, "PRAGMA query_only = 1") != 0)
         goto fail;
     if (check_schema(db, &migrate_needed) != 0)
