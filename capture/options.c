@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../report/report.h"
+#include "privs.h"
 
 enum {
     OPT_NO_LOG = 256,
@@ -46,6 +47,7 @@ static const struct option long_options[] = {
     { "max-flows", required_argument, NULL, OPT_MAX_FLOWS },
     { "max-addresses", required_argument, NULL, OPT_MAX_ADDRESSES },
     { "queue", required_argument, NULL, OPT_QUEUE },
+    { "relinquish-privileges", required_argument, NULL, 'Z' },
     { "help", no_argument, NULL, 'h' },
     { "version", no_argument, NULL, 'V' },
     { NULL, 0, NULL, 0 },
@@ -76,6 +78,8 @@ void nm_options_usage(FILE *fp)
           "      --report-dir DIR  when the run ends, write the graphs and report.html there\n"
           "                    (default: netmon-report beside the database)\n"
           "      --no-report   write no graphs and no report.html\n"
+          "  -Z USER           after opening the capture, the database and the log, give them\n"
+          "                    to USER and run as USER (needs root)\n"
           "  -n                accepted for tcpdump compatibility (names are never resolved)\n"
           "      --max-flows N      flow table capacity (default 262144)\n"
           "      --max-addresses N  address cache capacity (default 262144)\n"
@@ -178,7 +182,7 @@ int nm_options_parse(int argc, char **argv, struct nm_options *o, char *errbuf, 
     int c;
     /* '+' stops at the first non-option, so filter words such as "not" or
      * "-" in expressions are never taken as options (tcpdump does the same). */
-    while ((c = getopt_long(argc, argv, "+:r:i:d:l:c:s:B:pF:AuqnDhV", long_options, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "+:r:i:d:l:c:s:B:pF:AuqnDhVZ:", long_options, NULL)) != -1) {
         switch (c) {
         case 'r': o->read_file = optarg; break;
         case 'i': o->interface = optarg; break;
@@ -212,6 +216,7 @@ int nm_options_parse(int argc, char **argv, struct nm_options *o, char *errbuf, 
         case 'u': o->utc = true; break;
         case 'q': o->quiet = true; break;
         case 'n': break;
+        case 'Z': o->drop_user = optarg; break;
         case 'D': o->list_interfaces = true; break;
         case 'h': o->show_help = true; break;
         case 'V': o->show_version = true; break;
@@ -242,6 +247,8 @@ int nm_options_parse(int argc, char **argv, struct nm_options *o, char *errbuf, 
     if (o->show_help || o->show_version || o->list_interfaces)
         return 0;
 
+    if (o->drop_user && nm_privs_check_user(o->drop_user, errbuf, errlen) != 0)
+        return -1;
     if (o->read_file && o->interface) {
         snprintf(errbuf, errlen, "-r and -i cannot be used together");
         return -1;

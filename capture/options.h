@@ -32,6 +32,7 @@ struct nm_options {
     char report_dir_buf[4096];
     bool no_report;            /* --no-report: draw no graphs, write no report.html */
     bool list_interfaces;      /* -D */
+    const char *drop_user;     /* -Z USER: run as USER once the capture is open */
     bool show_help, show_version;
     uint32_t max_flows, max_addresses;
     uint32_t queue_slots;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "decode/decode.h"
+#include "privs.h"
 #include "source.h"
 #include "writer.h"
 #include "../analyze/engine.h"
@@ -109,6 +110,10 @@ struct run_state {
     enum nm_session_end end_reason;
     char end_message[1024];
     int64_t start_wall_ns;
+    /* Drops already handed to the writer as per-second records: the
+     * session row reports these sums, so it always equals the seconds
+     * rows' totals. */
+    uint64_t drops_kernel, drops_ifdrop, drops_queue;
 };
 
 /* Every sample goes into the histograms, which the statistics read; the
@@ -137,6 +142,47 @@ static void sink_latency_bucket(void *ctx, const struct nm_lathist_rec *r)
     nm_writer_put_latency_bucket(ctx, r);
 }
 
+/* floor(ns / 1e9), also before 1970 (as the per-second counters do). */
+static int64_t second_of(int64_t ns)
+{
+    int64_t s = ns / 1000000000;
+    return ns % 1000000000 < 0 ? s - 1 : s;
+}
+
+/*
+ * Once a second (wall clock) and at the end: the drops since the last poll
+ * (libpcap's kernel and interface counters, the writer's rejected rows)
+ * become one record for the second of the newest packet read so far, the
+ * packet-time second the capture is at.  Before the first packet they wait
+ * for it (so no row outside the packets' time range appears), except at
+ * the end of a session that saw no packet at all: then the wall-clock
+ * second.  See README "Metrics".
+ */
+static void poll_drops(struct run_state *st, bool final)
+{
+    struct nm_drops_rec rec;
+    uint64_t kernel, ifdrop, queue;
+
+    nm_source_drops(st->src, &kernel, &ifdrop);
+    queue = nm_writer_queue_drops(st->writer);
+    if (kernel == st->drops_kernel && ifdrop == st->drops_ifdrop && queue == st->drops_queue)
+        return;
+    const struct nm_engine_totals *t = nm_engine_totals(st->engine);
+    if (t->packets)
+        rec.second = second_of(t->last_ns);
+    else if (final)
+        rec.second = second_of(now_ns(CLOCK_REALTIME));
+    else
+        return;
+    rec.kernel = kernel - st->drops_kernel;
+    rec.ifdrop = ifdrop - st->drops_ifdrop;
+    rec.queue = queue - st->drops_queue;
+    nm_writer_put_drops(st->writer, &rec);
+    st->drops_kernel = kernel;
+    st->drops_ifdrop = ifdrop;
+    st->drops_queue = queue;
+}
+
 static void fill_final(const struct run_state *st, struct nm_session_final *fin, bool final)
 {
     const struct nm_engine_totals *t = nm_engine_totals(st->engine);
@@ -149,8 +195,9 @@ static void fill_final(const struct run_state *st, struct nm_session_final *fin,
     fin->packets = t->packets;
     fin->bytes = t->bytes;
     fin->captured_bytes = t->captured_bytes;
-    nm_source_drops(st->src, &fin->drops_kernel, &fin->drops_ifdrop);
-    fin->drops_queue = st->writer ? nm_writer_queue_drops(st->writer) : 0;
+    fin->drops_kernel = st->drops_kernel;
+    fin->drops_ifdrop = st->drops_ifdrop;
+    fin->drops_queue = st->drops_queue;
     for (int i = 1; i < NM_MAL_COUNT; i++)
         fin->malformed += t->malformed[i];
     fin->flows_evicted = t->flows_evicted;
@@ -170,6 +217,7 @@ static void flush_progress(struct run_state *st, bool final)
     for (int i = 1; i < NM_MAL_COUNT; i++)
         if (t->malformed[i])
             nm_writer_put_malformed(st->writer, (enum nm_malformed)i, t->malformed[i]);
+    poll_drops(st, final);
     struct nm_session_final fin;
     fill_final(st, &fin, final);
     nm_writer_put_session(st->writer, &fin);
@@ -262,6 +310,26 @@ static int open_eventlog(struct run_state *st, struct nm_run_result *res)
     return 0;
 }
 
+/* -Z USER: the capture, the database and the event log are open; from
+ * here on nothing needs root.  The files are handed to USER so that the
+ * writer, and SQLite when it recreates its -wal and -shm files, can write
+ * them.  Before the writer thread exists. */
+static int drop_privileges(struct run_state *st, struct nm_run_result *res)
+{
+    const struct nm_options *opt = st->opt;
+    char wal[4200], shm[4200], errbuf[1024];
+    snprintf(wal, sizeof wal, "%s-wal", opt->db_path);
+    snprintf(shm, sizeof shm, "%s-shm", opt->db_path);
+    const char *paths[] = { opt->db_path, wal, shm, st->eventlog ? opt->log_path : NULL };
+    if (nm_privs_drop(opt->drop_user, paths, sizeof paths / sizeof paths[0], errbuf,
+                      sizeof errbuf) != 0) {
+        add_message(res, errbuf);
+        res->exit_status = NM_EXIT_USAGE;
+        return -1;
+    }
+    return 0;
+}
+
 static void record_failed_open(const struct nm_options *opt, const char *source, bool truncated,
                                const char *why)
 {
@@ -298,7 +366,6 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     struct nm_writer_config wcfg;
     struct nm_engine_config ecfg;
     struct nm_sink sink;
-    uint64_t queue_drops;
     bool stop_failed;
     struct nm_latency_config lcfg;
     struct nm_latency_sink lsink;
@@ -357,6 +424,8 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
      * open it leaves no session behind that looks like it is still running. */
     if (open_eventlog(&st, res) != 0)
         goto out_db;
+    if (opt->drop_user && drop_privileges(&st, res) != 0)
+        goto out_log;
     if (nm_db_session_begin(st.db, &info, &st.session_id) != 0) {
         add_message(res, nm_db_errmsg(st.db));
         res->exit_status = NM_EXIT_USAGE;
@@ -422,8 +491,8 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
                                      ? NM_LOG_ERROR : NM_LOG_INFO,
                       note);
     signal_source = NULL;
-    /* nm_writer_stop() frees the writer: read its last count first. */
-    queue_drops = nm_writer_queue_drops(st.writer);
+    /* nm_writer_stop() frees the writer: flush_progress() above read its
+     * last queue-drop count into st.drops_queue. */
     stop_failed = nm_writer_stop(st.writer, errbuf, sizeof errbuf) != 0;
     st.writer = NULL;
     if (stop_failed) {
@@ -436,7 +505,6 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
         st.end_reason = NM_SESS_DB_ERROR;
         snprintf(st.end_message, sizeof st.end_message, "%s", errbuf);
         fill_final(&st, &fin, true);
-        fin.drops_queue = queue_drops;
         (void)nm_db_session_update(st.db, st.session_id, &fin);
     }
 

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define NM_DEFAULT_SNAPLEN 262144u  /* tcpdump's default since 4.99 */
 
@@ -23,6 +24,10 @@ struct nm_source {
      * read error. */
     volatile sig_atomic_t broken;
     bool live;
+    /* pcap_stats() counters are 32-bit (u_int) and wrap on a long, busy
+     * capture: the last raw values and 64-bit totals built from deltas. */
+    uint32_t raw_drop, raw_ifdrop;
+    uint64_t total_drop, total_ifdrop;
     int ts_precision;
     char name[256];
     char *read_buf;          /* stdio buffer of a capture file, or NULL */
@@ -168,12 +173,17 @@ static struct nm_source *open_live(const struct nm_source_config *cfg, char *err
     int rc = pcap_activate(src->pcap);
     if (rc < 0) {
         const char *why = pcap_geterr(src->pcap);
-        if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED)
+        if (rc == PCAP_ERROR_PERM_DENIED || rc == PCAP_ERROR_PROMISC_PERM_DENIED) {
+            /* Name the program's real path so the hint can be pasted. */
+            char exe[1024];
+            ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+            exe[n > 0 ? n : 0] = '\0';
             snprintf(errbuf, errlen,
-                     "%s: no permission to capture (%s); run as root or grant it with: "
-                     "setcap cap_net_raw,cap_net_admin=eip nm-capture",
-                     cfg->interface, why);
-        else if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
+                     "%s: no permission to capture (%s): capturing needs root or the "
+                     "CAP_NET_RAW and CAP_NET_ADMIN capabilities; grant them with: "
+                     "setcap cap_net_raw,cap_net_admin=eip %s",
+                     cfg->interface, why, n > 0 ? exe : "nm-capture");
+        } else if (rc == PCAP_ERROR_NO_SUCH_DEVICE)
             snprintf(errbuf, errlen, "%s: no such interface (nm-capture -D lists them)",
                      cfg->interface);
         else
@@ -287,12 +297,16 @@ const char *nm_source_name(const struct nm_source *src)
 void nm_source_drops(struct nm_source *src, uint64_t *kernel, uint64_t *ifdrop)
 {
     struct pcap_stat st;
-    *kernel = 0;
-    *ifdrop = 0;
-    if (!src->live || pcap_stats(src->pcap, &st) != 0)
-        return;
-    *kernel = st.ps_drop;
-    *ifdrop = st.ps_ifdrop;
+    if (src->live && pcap_stats(src->pcap, &st) == 0) {
+        /* Unsigned 32-bit differences stay right across one wrap between
+         * two calls (callers poll once a second). */
+        src->total_drop += (uint32_t)(st.ps_drop - src->raw_drop);
+        src->total_ifdrop += (uint32_t)(st.ps_ifdrop - src->raw_ifdrop);
+        src->raw_drop = st.ps_drop;
+        src->raw_ifdrop = st.ps_ifdrop;
+    }
+    *kernel = src->total_drop;
+    *ifdrop = src->total_ifdrop;
 }
 
 int nm_source_list_interfaces(char *errbuf, size_t errlen)

@@ -64,7 +64,11 @@ uint32_t nm_source_snaplen(const struct nm_source *src);
 bool nm_source_is_live(const struct nm_source *src);
 const char *nm_source_name(const struct nm_source *src);
 
-/* Live only: kernel and interface drops so far (0 for files). */
+/* Live only: kernel drops (pcap_stats ps_drop: the socket's ring buffer
+ * was full) and interface drops (ps_ifdrop: the interface's own rx_dropped
+ * since the capture opened) so far, as 64-bit totals that survive the
+ * 32-bit counters' wrap if called at least once per 2^32 drops.  0 for
+ * files.  Not async-signal-safe; from the capture thread only. */
 void nm_source_drops(struct nm_source *src, uint64_t *kernel, uint64_t *ifdrop);
 
 /* Prints the interfaces (like tcpdump -D) to stdout; returns 0 or -1 with errbuf. */

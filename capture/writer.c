@@ -38,6 +38,7 @@ enum nm_wrec_type {
     NM_WREC_LATENCY,
     NM_WREC_LATENCY_TIMEOUT,
     NM_WREC_LATENCY_BUCKET,
+    NM_WREC_DROPS,
 };
 
 struct nm_wrec {
@@ -50,6 +51,7 @@ struct nm_wrec {
         struct nm_flow_rec flow;
         struct nm_addr_rec addr;
         struct nm_second_rec second;
+        struct nm_drops_rec drops;
         struct nm_latency_sample latency;
         struct nm_latency_timeout latency_timeout;
         struct nm_lathist_rec latency_bucket;
@@ -235,6 +237,9 @@ static void apply_record(struct nm_writer *w, const struct nm_wrec *r)
     case NM_WREC_SECOND:
         rc = nm_db_add_second(w->db, w->session_id, &r->u.second);
         break;
+    case NM_WREC_DROPS:
+        rc = nm_db_add_drops(w->db, w->session_id, &r->u.drops);
+        break;
     case NM_WREC_MALFORMED:
         rc = nm_db_put_malformed(w->db, w->session_id, r->u.malformed.reason,
                                  r->u.malformed.count);
@@ -409,6 +414,11 @@ void nm_writer_put_address(struct nm_writer *w, const struct nm_addr_rec *rec)
 void nm_writer_put_second(struct nm_writer *w, const struct nm_second_rec *rec)
 {
     PUT_RECORD(w, NM_WREC_SECOND, second, rec);
+}
+
+void nm_writer_put_drops(struct nm_writer *w, const struct nm_drops_rec *rec)
+{
+    PUT_RECORD(w, NM_WREC_DROPS, drops, rec);
 }
 
 void nm_writer_put_latency(struct nm_writer *w, const struct nm_latency_sample *s)

@@ -55,6 +55,7 @@ void nm_writer_disable_packets(struct nm_writer *w);
 void nm_writer_put_flow(struct nm_writer *w, const struct nm_flow_rec *rec);
 void nm_writer_put_address(struct nm_writer *w, const struct nm_addr_rec *rec);
 void nm_writer_put_second(struct nm_writer *w, const struct nm_second_rec *rec);
+void nm_writer_put_drops(struct nm_writer *w, const struct nm_drops_rec *rec);
 void nm_writer_put_malformed(struct nm_writer *w, enum nm_malformed reason, uint64_t count);
 void nm_writer_put_session(struct nm_writer *w, const struct nm_session_final *fin);
 void nm_writer_put_latency(struct nm_writer *w, const struct nm_latency_sample *s);
@@ -68,6 +69,8 @@ bool nm_writer_failed(const struct nm_writer *w);
 const char *nm_writer_error(const struct nm_writer *w);
 bool nm_writer_error_is_full(const struct nm_writer *w);
 
+/* Packet rows the ring rejected so far (counted in nm_writer_commit_packet,
+ * on the capture thread: exact, whatever the writer is doing). */
 uint64_t nm_writer_queue_drops(const struct nm_writer *w);
 uint64_t nm_writer_rows_written(const struct nm_writer *w);
 

@@ -62,6 +62,7 @@ enum stmt_id {
     ST_ADDRESS,
     ST_SECOND,
     ST_PROTO_SECOND,
+    ST_DROPS,
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
@@ -126,6 +127,13 @@ static const char *const stmt_sql[ST_COUNT] = {
         " packets = packets + excluded.packets,"
         " bytes = bytes + excluded.bytes,"
         " new_connections = new_connections + excluded.new_connections",
+    [ST_DROPS] =
+        "INSERT INTO seconds (session_id, second, drops_kernel, drops_ifdrop, drops_queue)"
+        " VALUES (?,?,?,?,?)"
+        " ON CONFLICT (session_id, second) DO UPDATE SET"
+        " drops_kernel = drops_kernel + excluded.drops_kernel,"
+        " drops_ifdrop = drops_ifdrop + excluded.drops_ifdrop,"
+        " drops_queue = drops_queue + excluded.drops_queue",
     [ST_SAVEPOINT] = "SAVEPOINT nm_second",
     [ST_RELEASE] = "RELEASE nm_second",
     [ST_ROLLBACK_TO] = "ROLLBACK TO nm_second",
@@ -982,6 +990,22 @@ int nm_db_add_second(struct nm_db *db, int64_t session_id, const struct nm_secon
         return -1;
     }
     if (run_id(db, ST_RELEASE) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
+int nm_db_add_drops(struct nm_db *db, int64_t session_id, const struct nm_drops_rec *rec)
+{
+    sqlite3_stmt *s = stmt(db, ST_DROPS);
+    if (s == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    sqlite3_bind_int64(s, 2, rec->second);
+    bind_u64(s, 3, rec->kernel);
+    bind_u64(s, 4, rec->ifdrop);
+    bind_u64(s, 5, rec->queue);
+    if (run(db, s) != 0)
         return -1;
     ok(db);
     return 0;

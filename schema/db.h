@@ -93,6 +93,15 @@ int nm_db_insert_packet(struct nm_db *db, int64_t session_id, const struct nm_pa
 int nm_db_put_flow(struct nm_db *db, int64_t session_id, const struct nm_flow_rec *rec);
 int nm_db_add_address(struct nm_db *db, int64_t session_id, const struct nm_addr_rec *rec);
 int nm_db_add_second(struct nm_db *db, int64_t session_id, const struct nm_second_rec *rec);
+/* Drops noticed in one second (deltas, added to seconds.drops_*): kernel
+ * (pcap_stats ps_drop), interface (ps_ifdrop) and writer-queue drops.  The
+ * row of that second is created (with zero packets) if it does not exist. */
+struct nm_drops_rec {
+    int64_t second;
+    uint64_t kernel, ifdrop, queue;
+};
+int nm_db_add_drops(struct nm_db *db, int64_t session_id, const struct nm_drops_rec *rec);
+
 /* Malformed counts by reason for the whole session (replaces previous values). */
 int nm_db_put_malformed(struct nm_db *db, int64_t session_id, enum nm_malformed reason,
                         uint64_t count);

@@ -713,6 +713,20 @@ static void test_aggregates(void)
     CHECK_EQ_S(q_text(c, "SELECT packets || '|' || bytes || '|' || new_connections FROM "
                          "proto_seconds WHERE proto = 'TCP' AND second = 1000003"), "3|260|2");
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM proto_seconds"), 4);
+    /* drops: deltas add up in their second and leave the traffic columns */
+    struct nm_drops_rec d1 = { .second = 1000003, .kernel = 7, .ifdrop = 1, .queue = 20 };
+    struct nm_drops_rec d2 = { .second = 1000003, .kernel = 3, .queue = 5 };
+    CHECK(nm_db_add_drops(db, sid, &d1) == 0);
+    CHECK(nm_db_add_drops(db, sid, &d2) == 0);
+    CHECK_EQ_S(q_text(c, "SELECT packets || '|' || bytes || '|' || drops_kernel || '|' || "
+                         "drops_ifdrop || '|' || drops_queue FROM seconds "
+                         "WHERE second = 1000003"), "4|360|10|1|25");
+    /* a second whose drops arrive before its counters: the row is created,
+     * and the counters then add to it */
+    struct nm_drops_rec d3 = { .second = 1000031, .queue = 2 };
+    CHECK(nm_db_add_drops(db, sid, &d3) == 0);
+    CHECK_EQ_S(q_text(c, "SELECT packets || '|' || drops_queue FROM seconds "
+                         "WHERE second = 1000031"), "0|2");
     /* 28 s later: UDP only; and a new ICMP connection in the same second */
     struct nm_second_rec s3 = { .second = 1000031, .packets = 1, .bytes = 100 };
     s3.proto_packets[NM_P_ETHERNET] = 1;
@@ -723,6 +737,8 @@ static void test_aggregates(void)
     s3.proto_bytes[NM_P_UDP] = 100;
     s3.proto_new_connections[NM_P_UDP] = 1;
     CHECK(nm_db_add_second(db, sid, &s3) == 0);
+    CHECK_EQ_S(q_text(c, "SELECT packets || '|' || bytes || '|' || drops_queue FROM seconds "
+                         "WHERE second = 1000031"), "1|100|2");
 
     /* malformed: put replaces */
     CHECK(nm_db_put_malformed(db, sid, NM_MAL_IPV4_TRUNCATED, 2) == 0);
