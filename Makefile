@@ -82,7 +82,8 @@ REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC
 # Debian packages: build (libpcap, SQLite, PLplot, ncurses) and test tools.
 BUILD_DEPS := build-essential pkg-config libpcap-dev libsqlite3-dev libplplot-dev \
               plplot-driver-cairo libncurses-dev
-TEST_DEPS  := sqlite3 tshark tcpdump iproute2 clang libclang-rt-14-dev python3 time tmux
+TEST_DEPS  := sqlite3 tshark tcpdump iproute2 clang libclang-rt-14-dev python3 time tmux \
+              ethtool dnsmasq curl dnsutils libcap2-bin
 BENCH_DEPS := argus-server tcpreplay time
 
 .PHONY: all test check unit bench fuzz install uninstall clean deps demo

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <pcap/pcap.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +25,8 @@ struct nm_source {
      * read error. */
     volatile sig_atomic_t broken;
     bool live;
+    int fd;                  /* live: the selectable descriptor, polled with timeout_ms */
+    int timeout_ms;
     /* pcap_stats() counters are 32-bit (u_int) and wrap on a long, busy
      * capture: the last raw values and 64-bit totals built from deltas. */
     uint32_t raw_drop, raw_ifdrop;
@@ -193,6 +196,19 @@ static struct nm_source *open_live(const struct nm_source_config *cfg, char *err
         free(src);
         return NULL;
     }
+    /* libpcap's own read timeout does not fire on an idle Linux interface
+     * (TPACKET_V3 retires no empty block, so its poll() waits forever): the
+     * capture loop would never see --duration or flush the database.  So
+     * reads are non-blocking and we poll with our own timeout. */
+    src->fd = pcap_get_selectable_fd(src->pcap);
+    src->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
+    if (src->fd < 0 || pcap_setnonblock(src->pcap, 1, pe) != 0) {
+        snprintf(errbuf, errlen, "%s: cannot start capture: %s", cfg->interface,
+                 src->fd < 0 ? "no selectable descriptor" : pe);
+        pcap_close(src->pcap);
+        free(src);
+        return NULL;
+    }
     return src;
 }
 
@@ -233,6 +249,18 @@ enum nm_source_status nm_source_next(struct nm_source *src, struct nm_source_pac
     const u_char *data;
 
     int rc = pcap_next_ex(src->pcap, &hdr, &data);
+    if (rc == 0 && src->live) {
+        /* Nothing buffered: wait for the descriptor, at most timeout_ms.  A
+         * signal interrupts poll() (the handlers are installed without
+         * SA_RESTART). */
+        struct pollfd pfd = { .fd = src->fd, .events = POLLIN };
+        int n = poll(&pfd, 1, src->timeout_ms);
+        if (src->broken)
+            return NM_SRC_BREAK;
+        if (n <= 0)
+            return NM_SRC_TIMEOUT;
+        rc = pcap_next_ex(src->pcap, &hdr, &data);
+    }
     switch (rc) {
     case 1:
         pkt->ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + (int64_t)hdr->ts.tv_usec;

@@ -5,6 +5,10 @@ Standard library only; run with Debian's /usr/bin/python3 inside a lab namespace
 
   labhost.py udp-echo PORT                 echo UDP datagrams on 0.0.0.0 and :: (runs until killed)
   labhost.py udp-send HOST PORT SPORT N    send N datagrams from SPORT, wait for each echo
+  labhost.py flood IF SRCMAC DSTMAC N SIZE
+                                           write N UDP/IPv4 frames of SIZE bytes
+                                           (10.99.0.1:40100 -> 10.99.0.2:9999) on IF as
+                                           fast as possible; print how many were sent
   labhost.py vlan-serve IF VID MAC IP      a user-space host on VLAN VID: answers ARP for IP,
                                            ICMP echo to IP and UDP to port 7 (echo)
   labhost.py vlan-client IF VID MAC IP PEER N
@@ -219,12 +223,37 @@ def udp_send(host, port, sport, count):
         time.sleep(0.1)
 
 
+def flood(ifname, src_mac, dst_mac, count, size):
+    """The drop tests' load: nothing answers (the destination MAC is nobody's,
+    so the receiving stack discards the frames), and every frame is the same
+    apart from the IP identification and a sequence number in the payload."""
+    s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+    s.bind((ifname, 0))
+    head = mac_bytes(dst_mac) + mac_bytes(src_mac) + struct.pack("!H", ETH_P_IP)
+    pad = max(0, size - 14 - 20 - 8 - 4)
+    sent = 0
+    for i in range(count):
+        data = struct.pack("!I", i) + b"\0" * pad
+        frame = head + ipv4("10.99.0.1", "10.99.0.2", 17,
+                            udp("10.99.0.1", "10.99.0.2", 40100, 9999, data), i & 0xffff)
+        for _ in range(1000):  # a full device queue says ENOBUFS: retry
+            try:
+                s.send(frame)
+                sent += 1
+                break
+            except OSError:
+                time.sleep(0.001)
+    print(sent)
+
+
 def main(argv):
     cmd = argv[1] if len(argv) > 1 else ""
     if cmd == "udp-echo" and len(argv) == 3:
         udp_echo(int(argv[2]))
     elif cmd == "udp-send" and len(argv) == 6:
         udp_send(argv[2], int(argv[3]), int(argv[4]), int(argv[5]))
+    elif cmd == "flood" and len(argv) == 7:
+        flood(argv[2], argv[3], argv[4], int(argv[5]), int(argv[6]))
     elif cmd == "vlan-serve" and len(argv) == 6:
         vlan_serve(argv[2], int(argv[3]), argv[4], argv[5])
     elif cmd == "vlan-client" and len(argv) == 8:
