@@ -54,7 +54,8 @@ int nm_privs_drop(const char *user, const char *const *paths, size_t npaths, cha
     }
     for (size_t i = 0; i < npaths; i++) {
         struct stat sb;
-        if (!paths[i] || lstat(paths[i], &sb) != 0 || !S_ISREG(sb.st_mode))
+        if (!paths[i] || lstat(paths[i], &sb) != 0 ||
+            !(S_ISREG(sb.st_mode) || S_ISDIR(sb.st_mode)))
             continue;
         if (chown(paths[i], uid, gid) != 0) {
             snprintf(errbuf, errlen, "%s: cannot give the file to %s: %s", paths[i], user,

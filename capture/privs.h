@@ -14,8 +14,8 @@ int nm_privs_check_user(const char *user, char *errbuf, size_t errlen)
     __attribute__((warn_unused_result));
 
 /*
- * Hands the files in `paths` (NULL entries and missing files are skipped) to
- * USER and its group, so that they stay writable after the switch; then
+ * Hands the files and folders in `paths` (not what is inside a folder; NULL
+ * entries and missing files are skipped) to USER and its group, so that they stay writable after the switch; then
  * switches the process to USER: supplementary groups (initgroups), group,
  * user, in that order (after setuid() the others are no longer allowed).
  * Checks that root cannot be regained.  Call before starting threads.

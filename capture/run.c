@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -320,7 +321,17 @@ static int drop_privileges(struct run_state *st, struct nm_run_result *res)
     char wal[4200], shm[4200], errbuf[1024];
     snprintf(wal, sizeof wal, "%s-wal", opt->db_path);
     snprintf(shm, sizeof shm, "%s-shm", opt->db_path);
-    const char *paths[] = { opt->db_path, wal, shm, st->eventlog ? opt->log_path : NULL };
+    /* The report folder is written at the very end, as USER: create it now
+     * (as root, where USER may not create anything) and hand it over too. */
+    const char *report = !opt->no_report && opt->report_dir ? opt->report_dir : NULL;
+    if (report && mkdir(report, 0755) != 0 && errno != EEXIST) {
+        snprintf(errbuf, sizeof errbuf, "%s: cannot create the report folder: %s", report,
+                 strerror(errno));
+        add_message(res, errbuf);
+        res->exit_status = NM_EXIT_USAGE;
+        return -1;
+    }
+    const char *paths[] = { opt->db_path, wal, shm, st->eventlog ? opt->log_path : NULL, report };
     if (nm_privs_drop(opt->drop_user, paths, sizeof paths / sizeof paths[0], errbuf,
                       sizeof errbuf) != 0) {
         add_message(res, errbuf);

@@ -407,7 +407,8 @@ case_privs() {
     [ "$(q 'SELECT packets || end_reason FROM sessions')" = 8signal ] ||
         bad "-Z nobody: session $(q 'SELECT packets, end_reason FROM sessions')"
     [ "$(wc -l <"$d/network_events.log")" = 24 ] || bad "-Z nobody: event log lines $(wc -l <"$d/network_events.log")"
-    for f in z.db network_events.log; do
+    [ -f "$d/netmon-report/report.html" ] || bad "-Z nobody: no report.html in $d/netmon-report"
+    for f in z.db network_events.log netmon-report netmon-report/report.html; do
         [ "$(stat -c %U "$d/$f")" = nobody ] || bad "-Z nobody: $f belongs to $(stat -c %U "$d/$f")"
     done
 
