@@ -285,7 +285,7 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
     size_t nlegend = 0;
     for (size_t g = 0; g < ng && nb > 0; g++)
         nlegend += drawn[g] && nlegend < MAX_LEGEND;
-    nm_plot_viewport(0.085, nlegend > 0 ? 0.63 : 0.97);
+    nm_plot_viewport(0.085, nlegend > 0 ? 0.6 : 0.97);
     plwind(x0, x1, 0.0, ytop);
     plcol0(NM_COL_GRID);
     plbox(h->log_x ? "gl" : "g", 0.0, 0, "g", 0.0, 0);
@@ -353,7 +353,7 @@ int nm_plot_latency(const char *path, const struct nm_plot_meta *meta,
         named++;
         const struct nm_plot_hist_group *gr = &h->groups[g];
         char name[64], text[160], p50[24], p90[24], p99[24];
-        nm_plot_text(name, sizeof name, gr->name, 14);
+        nm_plot_text(name, sizeof name, gr->name, 20);
         snprintf(text, sizeof text, "%s  (n=%llu)", name[0] ? name : "?",
                  (unsigned long long)gr->samples);
         nm_plot_legend_line(&lg, text, buf.gcol[g], buf.gsty[g]);
