@@ -29,7 +29,9 @@
 # (nm-capture runs with --no-report: the peers draw no graphs either; the
 # report's own cost is measured on its own)
 # and peak RSS (/usr/bin/time) of nm-capture on small-flows.pcap (2 M spoofed
-# sources), one run per mode.  Keep a full run under ~15 minutes.
+# sources), one run per mode; then nm-report on a 10 M-packet database
+# (tests/bench/report-bench.sh).  nm-capture runs with --no-report here: the
+# report's drawing is measured on its own.  Keep a full run under ~15 minutes.
 BUILD=${BUILD:-build}
 RUNS=${NM_BENCH_RUNS:-3}
 QUICK=${NM_BENCH_QUICK:-0}
@@ -266,6 +268,11 @@ res=$OUT/results.md
         echo "Quick mode: the small-flows.pcap memory runs were skipped."
     fi
 } >"$res"
+# nm-report on a 10 M-packet database (its own table: $OUT/report.md).
+if [ $have_nm = 1 ] && [ -x "$BUILD/nm-report" ]; then
+    BUILD=$BUILD NM_BENCH_RUNS=$RUNS NM_BENCH_DIR=$CAPDIR sh tests/bench/report-bench.sh &&
+        { echo; cat "$OUT/report.md"; } >>"$res"
+fi
 echo
 cat "$res"
 echo
