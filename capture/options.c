@@ -66,7 +66,7 @@ void nm_options_usage(FILE *fp)
           "  -c COUNT          stop after COUNT packets\n"
           "      --duration S  stop after S seconds (live capture)\n"
           "  -s SNAPLEN        bytes to capture per packet (default 262144)\n"
-          "  -B KIB            kernel capture buffer size in KiB (live)\n"
+          "  -B KIB            kernel capture buffer size in KiB (live; default 8192)\n"
           "  -p                do not put the interface in promiscuous mode\n"
           "      --immediate-mode  deliver packets as they arrive (live)\n"
           "  -F FILE           read the filter expression from FILE\n"

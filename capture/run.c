@@ -26,6 +26,21 @@
 /* How often (wall clock) deltas are flushed to the writer: readers of the
  * database see data at most this old plus one commit interval. */
 #define NM_FLUSH_INTERVAL_NS 1000000000LL
+/* Writer queue of a live capture (records of about 430 bytes: 28 MB).  A
+ * file waits for the writer, so the writer's default (16384) is enough;
+ * live packets cannot wait.  The queue must ride out the writer's pauses:
+ * a commit that checkpoints (50-90 ms measured) and, on a busy 2-core
+ * machine, the time the writer thread is not scheduled.  16384 slots
+ * last 0.29 s at 50,000 packets/s and lost rows in tests/bench/live-bench.sh;
+ * 65536 last 1.2 s and lost none. */
+#define NM_LIVE_QUEUE_SLOTS 65536u
+/* Kernel capture buffer of a live capture unless -B says otherwise: 8 MiB,
+ * four times libpcap's default (which tcpdump uses).  nm-capture does more
+ * per packet than tcpdump, and once a second it stops reading for a
+ * millisecond or two to hand its deltas to the writer; on a shared 2-core
+ * machine it can also wait for a CPU.  8 MiB holds about 0.2 s of
+ * 100,000 packets/s of 450-byte frames. */
+#define NM_LIVE_BUFFER_KIB 8192u
 /* The wall clock is read once per this many packets (and on timeouts). */
 #define NM_CLOCK_CHECK_PACKETS 1024u
 
@@ -389,7 +404,7 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     struct nm_source_config scfg = {
         .file = opt->read_file, .interface = opt->interface, .filter = opt->filter,
         .snaplen = opt->snaplen, .promisc = opt->promisc, .immediate = opt->immediate,
-        .buffer_kib = opt->buffer_kib, .timeout_ms = 100,
+        .buffer_kib = opt->buffer_kib ? opt->buffer_kib : NM_LIVE_BUFFER_KIB, .timeout_ms = 100,
     };
     if (!scfg.file && !scfg.interface) {
         if (nm_source_default_interface(iface, sizeof iface, errbuf, sizeof errbuf) != 0) {
@@ -445,7 +460,9 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     wcfg = (struct nm_writer_config){
         .db = st.db, .session_id = st.session_id, .eventlog = st.eventlog,
         .eventlog_path = opt->log_path, .utc = opt->utc, .lossy = nm_source_is_live(st.src),
-        .queue_slots = opt->queue_slots,
+        .queue_slots = opt->queue_slots        ? opt->queue_slots
+                       : nm_source_is_live(st.src) ? NM_LIVE_QUEUE_SLOTS
+                                                   : 0,
     };
     if (nm_writer_start(&wcfg, &st.writer, errbuf, sizeof errbuf) != 0) {
         add_message(res, errbuf);
