@@ -12,6 +12,9 @@
 #   NM_BENCH_RUNS  runs per command, the best counts (default 3)
 #   NM_BENCH_QUICK 1: measure on mixed-200k.pcap (200,000 packets) and skip
 #                  the small-flows.pcap memory runs
+#   NM_BENCH_LIVE  0: skip the live-capture steps (tests/bench/live-bench.sh:
+#                  tcpreplay into a veth at rising rates, about 4 minutes, root
+#                  only); their table is appended to results.md
 #   NM_BENCH_TIMEOUT  seconds allowed per run (default 600); a run over it is
 #                  reported as "timeout" and the next command is measured
 #   CC             compiler for the helpers (default cc)
@@ -272,6 +275,17 @@ res=$OUT/results.md
 if [ $have_nm = 1 ] && [ -x "$BUILD/nm-report" ]; then
     BUILD=$BUILD NM_BENCH_RUNS=$RUNS NM_BENCH_DIR=$CAPDIR sh tests/bench/report-bench.sh &&
         { echo; cat "$OUT/report.md"; } >>"$res"
+fi
+
+# Live capture at rising rates, beside tcpdump (needs root and netns).
+if [ "${NM_BENCH_LIVE:-1}" != 0 ]; then
+    echo "live capture at rising rates (tests/bench/live-bench.sh)..."
+    if BUILD=$BUILD NM_BENCH_DIR=$CAPDIR bash tests/bench/live-bench.sh "$tmp/live.md" \
+        >"$tmp/live.out" 2>&1; then
+        { echo; cat "$tmp/live.md"; } >>"$res"
+    else
+        { echo; echo "Live capture: not measured: $(tail -n 1 "$tmp/live.out")"; } >>"$res"
+    fi
 fi
 echo
 cat "$res"
