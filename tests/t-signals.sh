@@ -7,6 +7,7 @@
 # sends SIGINT (then, in a second run, SIGTERM): nm-capture must exit 0 with
 # the session row saying 'signal', K packets read and K rows, and an event
 # log identical to that of `-c K` and as long as the event_log view.
+# Each of these runs (and the -c K ones) leaves the graphs and report.html.
 # Then: a second SIGINT while the drain is stuck (another process holds the
 # database locked) exits 130 at once, and the database keeps whole
 # transactions only (integrity_check ok, the rows committed before).  And
@@ -110,9 +111,19 @@ finish() {
 }
 
 # Reference event logs: the first K frames read whole with -c K.
+# They also write the report at the end (-c), as every run below does on
+# its signal: netmon-report/ beside the database.
+rep=$tmp/netmon-report
+report_written() {  # WHAT: the graphs and report.html of the run just ended
+    for f in report.html throughput_over_time.png protocol_usage.png; do
+        [ -s "$rep/$f" ] || bad "$1: no $rep/$f"
+    done
+    rm -rf "$rep"
+}
 for k in 20 30; do
     "$nc" -q -r "$http" -d "$tmp/ref$k.db" -l "$tmp/ref$k.log" -c $k ||
         bad "reference run -c $k failed"
+    report_written "-c $k"
 done
 
 for case in INT:20 TERM:30; do
@@ -132,6 +143,7 @@ for case in INT:20 TERM:30; do
     cmp -s "$log" "$tmp/ref$k.log" || bad "SIG$sig: event log differs from -c $k's"
     got=$(sqlite3 "$db" "SELECT count(*) FROM log WHERE message = 'capture ended: signal'")
     [ "$got" = 1 ] || bad "SIG$sig: no 'capture ended: signal' in the log table"
+    report_written "SIG$sig"
 done
 
 # A second SIGINT while the drain waits for a locked database: exit 130 at
