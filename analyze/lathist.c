@@ -26,8 +26,21 @@ struct pair {
     uint8_t ip_proto;      /* the protocol number stored for this pair */
 };
 
+/* Samples wait here in small batches: their buckets lie anywhere in a few
+ * hundred KB of arrays, so adding them one at a time stalled on a cache
+ * miss each (80 % of this module's cost in perf annotate).  A batch first
+ * prefetches every bucket, then updates them. */
+#define BATCH 64
+
+struct pending {
+    struct pair *p;
+    int64_t value_ns;
+};
+
 struct nm_lathist {
     struct pair p[NM_LAT_KIND_COUNT][P_COUNT];
+    struct pending q[BATCH];
+    unsigned nq;
 };
 
 int32_t nm_lathist_bucket(int64_t v)
@@ -97,6 +110,35 @@ void nm_lathist_free(struct nm_lathist *h)
     free(h);
 }
 
+static void apply(struct pair *p, int64_t value_ns)
+{
+    int32_t i = nm_lathist_bucket(value_ns);
+    struct bucket *b = &p->b[i];
+    if (b->count == 0 || value_ns < b->min_ns)
+        b->min_ns = value_ns;
+    if (b->count == 0 || value_ns > b->max_ns)
+        b->max_ns = value_ns;
+    b->count++;
+    b->sum_ns += value_ns;
+    if (!p->is_dirty[i]) {
+        p->is_dirty[i] = 1;
+        p->dirty[p->ndirty++] = i;
+    }
+}
+
+static void drain(struct nm_lathist *h)
+{
+    for (unsigned k = 0; k < h->nq; k++) {
+        const struct pending *q = &h->q[k];
+        int32_t i = nm_lathist_bucket(q->value_ns);
+        __builtin_prefetch(&q->p->b[i], 1);
+        __builtin_prefetch(&q->p->is_dirty[i], 1);
+    }
+    for (unsigned k = 0; k < h->nq; k++)
+        apply(h->q[k].p, h->q[k].value_ns);
+    h->nq = 0;
+}
+
 int nm_lathist_add(struct nm_lathist *h, uint8_t kind, uint8_t ip_proto, int64_t value_ns)
 {
     if (kind >= NM_LAT_KIND_COUNT)
@@ -115,24 +157,16 @@ int nm_lathist_add(struct nm_lathist *h, uint8_t kind, uint8_t ip_proto, int64_t
     }
     if (value_ns < 0)
         value_ns = 0;
-    int32_t i = nm_lathist_bucket(value_ns);
-    struct bucket *b = &p->b[i];
-    if (b->count == 0 || value_ns < b->min_ns)
-        b->min_ns = value_ns;
-    if (b->count == 0 || value_ns > b->max_ns)
-        b->max_ns = value_ns;
-    b->count++;
-    b->sum_ns += value_ns;
-    if (!p->is_dirty[i]) {
-        p->is_dirty[i] = 1;
-        p->dirty[p->ndirty++] = i;
-    }
+    h->q[h->nq++] = (struct pending){ .p = p, .value_ns = value_ns };
+    if (h->nq == BATCH)
+        drain(h);
     return 0;
 }
 
 void nm_lathist_flush(struct nm_lathist *h, void (*emit)(void *ctx, const struct nm_lathist_rec *r),
                       void *ctx)
 {
+    drain(h);
     for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
         for (int i = 0; i < P_COUNT; i++) {
             struct pair *p = &h->p[k][i];
