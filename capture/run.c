@@ -18,6 +18,7 @@
 #include "privs.h"
 #include "source.h"
 #include "writer.h"
+#include "../analyze/counters.h"
 #include "../analyze/engine.h"
 #include "../analyze/lathist.h"
 #include "../analyze/latency.h"
@@ -158,13 +159,6 @@ static void sink_latency_bucket(void *ctx, const struct nm_lathist_rec *r)
     nm_writer_put_latency_bucket(ctx, r);
 }
 
-/* floor(ns / 1e9), also before 1970 (as the per-second counters do). */
-static int64_t second_of(int64_t ns)
-{
-    int64_t s = ns / 1000000000;
-    return ns % 1000000000 < 0 ? s - 1 : s;
-}
-
 /*
  * Once a second (wall clock) and at the end: the drops since the last poll
  * (libpcap's kernel and interface counters, the writer's rejected rows)
@@ -185,9 +179,9 @@ static void poll_drops(struct run_state *st, bool final)
         return;
     const struct nm_engine_totals *t = nm_engine_totals(st->engine);
     if (t->packets)
-        rec.second = second_of(t->last_ns);
+        rec.second = nm_counters_second(t->last_ns);
     else if (final)
-        rec.second = second_of(now_ns(CLOCK_REALTIME));
+        rec.second = nm_counters_second(now_ns(CLOCK_REALTIME));
     else
         return;
     rec.kernel = kernel - st->drops_kernel;

@@ -8,7 +8,8 @@
  * bins per decade (5 when the span exceeds 10 decades).
  *
  * Percentiles: when the report covers a whole session they come from
- * nm_db_read_summary() (exact, nearest rank).  For a time range they are
+ * nm_db_read_summary() (the latency_hist buckets: nearest rank, exact or
+ * within 0.39 %).  For a time range they are
  * estimated here from fine logarithmic bins (NM_HIST_FINE_PER_DECADE per
  * decade, so within 1.2% of the exact value).
  */

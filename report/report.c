@@ -22,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../analyze/counters.h"
 #include "../schema/db.h"
 
 #define NS_PER_S 1000000000LL
@@ -393,7 +394,7 @@ static int gather(struct nm_db *db, const struct nm_report_opts *o, struct nm_re
     int64_t first_ns = d->sum.first_packet_ns, last_ns = d->sum.last_packet_ns;
     d->from_ns = o->has_from && o->from_ns > first_ns ? o->from_ns : first_ns;
     d->to_ns = o->has_to && o->to_ns < last_ns ? o->to_ns : last_ns;
-    int64_t lo_s = floor_div(d->from_ns, NS_PER_S), hi_s = floor_div(d->to_ns, NS_PER_S);
+    int64_t lo_s = nm_counters_second(d->from_ns), hi_s = nm_counters_second(d->to_ns);
     if (lo_s < d->sess.first_second)
         lo_s = d->sess.first_second;
     if (hi_s > d->sess.last_second)
