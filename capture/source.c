@@ -4,6 +4,7 @@
  * nanosecond file keeps its precision and a microsecond one loses nothing.
  */
 #include "source.h"
+#include "pcapfile.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -18,7 +19,10 @@
 #define NM_DEFAULT_SNAPLEN 262144u  /* tcpdump's default since 4.99 */
 
 struct nm_source {
-    pcap_t *pcap;
+    pcap_t *pcap;            /* with `fast`: a dead handle, for the filter and names */
+    struct nm_pcapfile *fast;   /* a classic pcap file read by pcapfile.c */
+    struct bpf_program prog; /* with `fast`: the filter, if have_prog */
+    bool have_prog;
     /* Set by nm_source_break() (a signal handler).  pcap_breakloop() alone
      * does not stop pcap_next_ex() on a file: a read from a pipe that the
      * signal interrupts fails with EINTR instead, which is a stop, not a
@@ -82,6 +86,11 @@ static int apply_filter(struct nm_source *src, const char *filter, char *errbuf,
                  pcap_geterr(src->pcap));
         return -1;
     }
+    if (src->fast) {
+        src->prog = prog;    /* nm_source_next() runs it */
+        src->have_prog = true;
+        return 0;
+    }
     int rc = pcap_setfilter(src->pcap, &prog);
     pcap_freecode(&prog);
     if (rc != 0) {
@@ -101,6 +110,29 @@ static struct nm_source *open_file(const struct nm_source_config *cfg, char *err
         return NULL;
     }
     snprintf(src->name, sizeof src->name, "%s", strcmp(cfg->file, "-") == 0 ? "(stdin)" : cfg->file);
+    if (strcmp(cfg->file, "-") != 0) {
+        struct nm_pcapfile_info info;
+        bool mine;
+        char why[256];
+        src->fast = nm_pcapfile_open(cfg->file, &info, &mine, why, sizeof why);
+        if (src->fast) {
+            src->pcap = pcap_open_dead_with_tstamp_precision(info.linktype, (int)info.snaplen,
+                                                             PCAP_TSTAMP_PRECISION_NANO);
+            if (!src->pcap) {
+                nm_pcapfile_close(src->fast);
+                snprintf(errbuf, errlen, "%s: out of memory", src->name);
+                free(src);
+                return NULL;
+            }
+            src->ts_precision = info.ts_precision;
+            return src;
+        }
+        if (mine) {
+            snprintf(errbuf, errlen, "%s: %s", src->name, why);
+            free(src);
+            return NULL;
+        }
+    }
     /* Our own FILE with a 1 MiB buffer: libpcap's stdio default reads 4 KiB
      * at a time, and those syscalls cost a quarter of the read loop. */
     bool from_stdin = strcmp(cfg->file, "-") == 0;
@@ -236,10 +268,44 @@ void nm_source_close(struct nm_source *src)
 {
     if (!src)
         return;
+    if (src->have_prog)
+        pcap_freecode(&src->prog);
+    nm_pcapfile_close(src->fast);
     if (src->pcap)
         pcap_close(src->pcap);   /* closes the FILE before its buffer goes */
     free(src->read_buf);
     free(src);
+}
+
+/* nm_source_next() on a file pcapfile.c reads: the filter runs here, as
+ * libpcap runs it in pcap_next_ex() (on the captured bytes). */
+static enum nm_source_status next_fast(struct nm_source *src, struct nm_source_packet *pkt,
+                                       char *errbuf, size_t errlen)
+{
+    char why[256];
+    for (;;) {
+        if (src->broken)
+            return NM_SRC_BREAK;
+        switch (nm_pcapfile_next(src->fast, &pkt->ts_ns, &pkt->cap_len, &pkt->wire_len,
+                                 &pkt->data, why, sizeof why)) {
+        case NM_PCAPFILE_PACKET:
+            if (src->have_prog) {
+                struct pcap_pkthdr h = { .caplen = pkt->cap_len, .len = pkt->wire_len };
+                if (pcap_offline_filter(&src->prog, &h, pkt->data) == 0)
+                    continue;
+            }
+            return NM_SRC_PACKET;
+        case NM_PCAPFILE_EOF:
+            return NM_SRC_EOF;
+        case NM_PCAPFILE_TRUNCATED:
+            snprintf(errbuf, errlen, "%s: %s", src->name, why);
+            return NM_SRC_TRUNCATED;
+        case NM_PCAPFILE_ERROR:
+        default:
+            snprintf(errbuf, errlen, "%s: %s", src->name, why);
+            return NM_SRC_ERROR;
+        }
+    }
 }
 
 enum nm_source_status nm_source_next(struct nm_source *src, struct nm_source_packet *pkt,
@@ -248,6 +314,8 @@ enum nm_source_status nm_source_next(struct nm_source *src, struct nm_source_pac
     struct pcap_pkthdr *hdr;
     const u_char *data;
 
+    if (src->fast)
+        return next_fast(src, pkt, errbuf, errlen);
     int rc = pcap_next_ex(src->pcap, &hdr, &data);
     if (rc == 0 && src->live) {
         /* Nothing buffered: wait for the descriptor, at most timeout_ms.  A
