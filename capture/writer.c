@@ -35,6 +35,10 @@
  * a 255-byte name): about 6 lines of at most 340 bytes. */
 #define NM_EVENTLINE_BUF 4096
 #define NM_LOG_MSG_MAX 256
+/* How often the checkpointer copies the committed log into the database
+ * file (see nm_db_open_checkpointer()): the log holds about this much of
+ * the capture, a few MB. */
+#define NM_CHECKPOINT_INTERVAL_MS 250
 
 enum nm_wrec_type {
     NM_WREC_PACKET = 1,
@@ -116,8 +120,10 @@ struct nm_writer {
     atomic_uint_fast64_t rows_written;
 
     char error[512];                   /* written by the writer before `failed` is set */
-    pthread_t thread, log_thread;
-    bool thread_started, log_thread_started;
+    pthread_t thread, log_thread, ckpt_thread;
+    bool thread_started, log_thread_started, ckpt_thread_started;
+    struct nm_db *ckpt_db;             /* the checkpointer's own connection */
+    atomic_bool ckpt_stop;
 
     /* writer-thread state */
     bool in_txn;
@@ -385,6 +391,57 @@ static void *eventlog_main(void *arg)
     return NULL;
 }
 
+/* ---- checkpointer thread ---------------------------------------------- */
+
+/* Passive checkpoints while the database thread writes.  Errors are not
+ * fatal: what was committed stays in the log, the next checkpoint (or the
+ * one SQLite makes when the database is closed) copies it, and a disk that
+ * is full also fails the database thread's own writes, which report it. */
+static void *checkpoint_main(void *arg)
+{
+    struct nm_writer *w = arg;
+
+    while (!atomic_load_explicit(&w->ckpt_stop, memory_order_acquire)) {
+        (void)nm_db_checkpoint(w->ckpt_db);
+        for (int i = 0; i < NM_CHECKPOINT_INTERVAL_MS / 10; i++) {
+            if (atomic_load_explicit(&w->ckpt_stop, memory_order_acquire))
+                break;
+            sleep_us(10000);
+        }
+    }
+    return NULL;
+}
+
+/* Started after the database thread; without it SQLite checkpoints on
+ * the database thread as usual. */
+static void start_checkpointer(struct nm_writer *w)
+{
+    char errbuf[256];
+    if (nm_db_open_checkpointer(w->db, &w->ckpt_db, errbuf, sizeof errbuf) != 0)
+        return;
+    if (nm_db_set_autocheckpoint(w->db, false) != 0 ||
+        pthread_create(&w->ckpt_thread, NULL, checkpoint_main, w) != 0) {
+        (void)nm_db_set_autocheckpoint(w->db, true);
+        nm_db_close(w->ckpt_db);
+        w->ckpt_db = NULL;
+        return;
+    }
+    w->ckpt_thread_started = true;
+}
+
+/* After the database thread has finished: the last commits are in the
+ * log, and closing the database checkpoints them. */
+static void stop_checkpointer(struct nm_writer *w)
+{
+    if (w->ckpt_thread_started) {
+        atomic_store_explicit(&w->ckpt_stop, true, memory_order_release);
+        pthread_join(w->ckpt_thread, NULL);
+        w->ckpt_thread_started = false;
+    }
+    nm_db_close(w->ckpt_db);
+    w->ckpt_db = NULL;
+}
+
 /* ---- producer side ----------------------------------------------------- */
 
 static uint64_t ring_used(const struct nm_writer *w, uint64_t head)
@@ -394,15 +451,34 @@ static uint64_t ring_used(const struct nm_writer *w, uint64_t head)
     return head - (log_tail < tail ? log_tail : tail);
 }
 
+/*
+ * The producer waits for space: until a quarter of the ring is free, in
+ * steps of a millisecond.  Waking every few microseconds to take the next
+ * free slot cost far more than the wait: on 2 cores each wake-up could
+ * preempt the database thread, which spent a quarter of a per-packet run
+ * waiting for a CPU (schedstat) while the capture thread polled.  Returns
+ * false if the writer is aborting or has failed (when `give_up_on_fail`).
+ */
+static bool wait_for_space(struct nm_writer *w, uint64_t idx, uint64_t limit,
+                           bool give_up_on_fail)
+{
+    if (ring_used(w, idx) < limit)
+        return true;
+    uint64_t resume = limit - w->slots / 4;
+    while (ring_used(w, idx) > resume) {
+        if (atomic_load(&w->abort_now) || (give_up_on_fail && atomic_load(&w->failed)))
+            return false;
+        sleep_us(1000);
+    }
+    return true;
+}
+
 /* A slot for a record that must not be lost: waits for space. */
 static struct nm_wrec *slot_wait(struct nm_writer *w)
 {
     uint64_t idx = w->next + (w->reserved_in_ring ? 1u + w->extra : 0u);
-    while (ring_used(w, idx) >= w->slots) {
-        if (atomic_load(&w->abort_now))
-            return NULL;
-        sleep_us(50);
-    }
+    if (!wait_for_space(w, idx, w->slots, false))
+        return NULL;
     return &w->ring[idx & w->mask];
 }
 
@@ -428,11 +504,8 @@ struct nm_packet *nm_writer_reserve_packet(struct nm_writer *w)
     if (ring_used(w, w->next) >= limit) {
         if (w->lossy)
             return &w->scratch;
-        while (ring_used(w, w->next) >= limit) {
-            if (atomic_load(&w->abort_now) || atomic_load(&w->failed))
-                return &w->scratch;
-            sleep_us(20);
-        }
+        if (!wait_for_space(w, w->next, limit, true))
+            return &w->scratch;
     }
     w->reserved_in_ring = true;
     struct nm_wrec *r = &w->ring[w->next & w->mask];
@@ -609,6 +682,7 @@ int nm_writer_start(const struct nm_writer_config *cfg, struct nm_writer **out, 
     atomic_init(&w->committed, 0);
     atomic_init(&w->db_done, false);
     atomic_init(&w->fail_claimed, false);
+    atomic_init(&w->ckpt_stop, false);
     atomic_init(&w->stop, false);
     atomic_init(&w->abort_now, false);
     atomic_init(&w->failed, false);
@@ -623,6 +697,7 @@ int nm_writer_start(const struct nm_writer_config *cfg, struct nm_writer **out, 
         return -1;
     }
     w->thread_started = true;
+    start_checkpointer(w);
     if (w->eventlog) {
         rc = pthread_create(&w->log_thread, NULL, eventlog_main, w);
         if (rc != 0) {
@@ -643,6 +718,7 @@ int nm_writer_stop(struct nm_writer *w, char *errbuf, size_t errlen)
         pthread_join(w->thread, NULL);
     if (w->log_thread_started)
         pthread_join(w->log_thread, NULL);
+    stop_checkpointer(w);
     int rc = 0;
     if (atomic_load(&w->failed)) {
         snprintf(errbuf, errlen, "%s", w->error);
@@ -661,6 +737,7 @@ void nm_writer_abort(struct nm_writer *w)
         pthread_join(w->thread, NULL);
     if (w->log_thread_started)
         pthread_join(w->log_thread, NULL);
+    stop_checkpointer(w);
     free(w->ring);
     free(w);
 }

@@ -556,6 +556,54 @@ void nm_db_close(struct nm_db *db)
     free(db);
 }
 
+/*
+ * The checkpointer's connection: no schema work, no statements; WAL and
+ * NORMAL as the writer's, so that a checkpoint syncs the log before it
+ * copies and the database after, and nothing more.
+ */
+int nm_db_open_checkpointer(const struct nm_db *writer, struct nm_db **out, char *errbuf,
+                            size_t errlen)
+{
+    size_t plen = strlen(writer->path);
+    struct nm_db *db = calloc(1, sizeof *db + plen + 1);
+
+    *out = NULL;
+    if (db == NULL) {
+        snprintf(errbuf, errlen, "%s: out of memory", writer->path);
+        return -1;
+    }
+    memcpy(db->path, writer->path, plen + 1);
+    db->mode = NM_DB_WRITE;
+    int rc = sqlite3_open_v2(writer->path, &db->conn, SQLITE_OPEN_READWRITE, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(errbuf, errlen, "%s: %s", writer->path, sqlite3_errstr(rc));
+        nm_db_close(db);
+        return -1;
+    }
+    if (exec(db, "PRAGMA synchronous = NORMAL") != 0) {
+        snprintf(errbuf, errlen, "%s", db->err);
+        nm_db_close(db);
+        return -1;
+    }
+    *out = db;
+    return 0;
+}
+
+int nm_db_checkpoint(struct nm_db *db)
+{
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return nm_db_fail_rc(db, rc);
+    ok(db);
+    return 0;
+}
+
+int nm_db_set_autocheckpoint(struct nm_db *db, bool on)
+{
+    /* 1000 pages is SQLite's default. */
+    return exec(db, on ? "PRAGMA wal_autocheckpoint = 1000" : "PRAGMA wal_autocheckpoint = 0");
+}
+
 int nm_db_set_busy_timeout(struct nm_db *db, int ms)
 {
     int rc = sqlite3_busy_timeout(db->conn, ms < 0 ? 0 : ms);
