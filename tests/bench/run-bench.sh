@@ -64,7 +64,7 @@ WARN="-Wall -Wextra -Wpedantic -Wshadow -Wconversion -Wsign-conversion -Werror"
 for prog in pcapcount sqlite_ceiling; do
     # shellcheck disable=SC2086
     $CC -std=c11 -D_DEFAULT_SOURCE -O2 $WARN "tests/bench/$prog.c" -o "$OUT/$prog" \
-        -lpcap -lsqlite3 || die "cannot compile tests/bench/$prog.c"
+        -lpcap -lsqlite3 -pthread || die "cannot compile tests/bench/$prog.c"
 done
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/nm-bench.XXXXXX") || exit 1
