@@ -471,11 +471,13 @@ static uint64_t ring_used(const struct nm_writer *w, uint64_t head)
 }
 
 /*
- * The producer waits for space: until a quarter of the ring is free, in
- * steps of a millisecond.  Waking every few microseconds to take the next
- * free slot cost far more than the wait: on 2 cores each wake-up could
- * preempt the database thread, which spent a quarter of a per-packet run
- * waiting for a CPU (schedstat) while the capture thread polled.  Returns
+ * The producer waits for space.  Reading a file, until a quarter of the
+ * ring is free, in steps of a millisecond: waking every few microseconds to
+ * take the next free slot cost far more than the wait, as on 2 cores each
+ * wake-up could preempt the database thread (which spent a quarter of a
+ * per-packet run waiting for a CPU, schedstat).  In a live capture (lossy)
+ * only records that must not be lost wait, and only for the first free
+ * slot: every moment not reading lets the kernel's buffer fill.  Returns
  * false if the writer is aborting or has failed (when `give_up_on_fail`).
  */
 static bool wait_for_space(struct nm_writer *w, uint64_t idx, uint64_t limit,
@@ -483,11 +485,11 @@ static bool wait_for_space(struct nm_writer *w, uint64_t idx, uint64_t limit,
 {
     if (ring_used(w, idx) < limit)
         return true;
-    uint64_t resume = limit - w->slots / 4;
+    uint64_t resume = w->lossy ? limit - 1 : limit - w->slots / 4;
     while (ring_used(w, idx) > resume) {
         if (atomic_load(&w->abort_now) || (give_up_on_fail && atomic_load(&w->failed)))
             return false;
-        sleep_us(1000);
+        sleep_us(w->lossy ? 50 : 1000);
     }
     return true;
 }
