@@ -308,9 +308,10 @@ static void *writer_main(void *arg)
         /* Process what is there, releasing slots in small groups so the
          * producer sees space early. */
         while (tail != head) {
+            /* Before: a commit inside apply_record() covers this record. */
+            w->applied = tail + 1;
             apply_record(w, &w->ring[tail & w->mask]);
             tail++;
-            w->applied = tail;
             if ((tail & 63) == 0) {
                 atomic_store_explicit(&w->tail, tail, memory_order_release);
                 if (w->in_txn && monotonic_ns() - w->txn_start_ns >= w->commit_ns)
@@ -431,7 +432,7 @@ static void *checkpoint_main(void *arg)
     return NULL;
 }
 
-/* Started after the database thread; without it SQLite checkpoints on
+/* Started before the database thread; without it SQLite checkpoints on
  * the database thread as usual. */
 static void start_checkpointer(struct nm_writer *w)
 {
@@ -710,15 +711,18 @@ int nm_writer_start(const struct nm_writer_config *cfg, struct nm_writer **out, 
     atomic_init(&w->failed_full, false);
     atomic_init(&w->queue_drops, 0);
     atomic_init(&w->rows_written, 0);
+    /* The checkpointer first: it changes a setting of the database
+     * thread's connection, which must not be in use yet. */
+    start_checkpointer(w);
     int rc = pthread_create(&w->thread, NULL, writer_main, w);
     if (rc != 0) {
+        stop_checkpointer(w);
         snprintf(errbuf, errlen, "cannot start the writer thread: %s", strerror(rc));
         free(w->ring);
         free(w);
         return -1;
     }
     w->thread_started = true;
-    start_checkpointer(w);
     if (w->eventlog) {
         rc = pthread_create(&w->log_thread, NULL, eventlog_main, w);
         if (rc != 0) {
