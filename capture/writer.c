@@ -38,9 +38,8 @@
  * a 255-byte name): about 6 lines of at most 340 bytes. */
 #define NM_EVENTLINE_BUF 4096
 #define NM_LOG_MSG_MAX 256
-/* How often the checkpointer copies the committed log into the database
- * file (see nm_db_open_checkpointer()): the log holds about this much of
- * the capture, a few MB. */
+/* How often the checkpointer looks whether the write-ahead log holds
+ * enough to checkpoint (see nm_db_checkpoint()). */
 #define NM_CHECKPOINT_INTERVAL_MS 250
 /* Nice value of the helper threads (see lower_priority()). */
 #define NM_HELPER_NICE 10

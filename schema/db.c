@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,9 @@
  * "database is locked".  Long enough to ride out nm-report's reads and a
  * checkpoint, short enough that a stuck peer is reported. */
 #define NM_DB_BUSY_TIMEOUT_MS 5000
+/* Pages in the write-ahead log that make a checkpoint worth it: SQLite's
+ * default for its automatic checkpoints. */
+#define NM_DB_CHECKPOINT_FRAMES 1000
 
 extern const char nm_schema_sql[];  /* schema/schema.sql, built by the Makefile */
 extern const char nm_v2_sql[];      /* schema/v2.sql */
@@ -155,6 +159,11 @@ static const char *const stmt_sql[ST_COUNT] = {
 struct nm_db {
     sqlite3 *conn;
     enum nm_db_mode mode;
+    /* Frames in the write-ahead log after this connection's last commit,
+     * once it hands its checkpoints over; the checkpointer's connection
+     * reads the writer's through `watch`. */
+    atomic_int wal_frames;
+    const atomic_int *watch;
     bool err_full;
     sqlite3_stmt *stmt[ST_COUNT];
     char err[1024];
@@ -574,6 +583,7 @@ int nm_db_open_checkpointer(const struct nm_db *writer, struct nm_db **out, char
     }
     memcpy(db->path, writer->path, plen + 1);
     db->mode = NM_DB_WRITE;
+    db->watch = &writer->wal_frames;
     int rc = sqlite3_open_v2(writer->path, &db->conn, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
         snprintf(errbuf, errlen, "%s: %s", writer->path, sqlite3_errstr(rc));
@@ -591,6 +601,13 @@ int nm_db_open_checkpointer(const struct nm_db *writer, struct nm_db **out, char
 
 int nm_db_checkpoint(struct nm_db *db)
 {
+    /* As SQLite's own automatic checkpoints: once the log holds 1000
+     * pages.  Checkpointing more often wrote more (a page changed by many
+     * commits is copied each time) and, on a nearly full disk, grew the
+     * database file with what the log still holds, leaving no room for the
+     * session row's last update. */
+    if (db->watch && atomic_load_explicit(db->watch, memory_order_relaxed) < NM_DB_CHECKPOINT_FRAMES)
+        return 0;
     int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return nm_db_fail_rc(db, rc);
@@ -598,10 +615,23 @@ int nm_db_checkpoint(struct nm_db *db)
     return 0;
 }
 
+/* SQLite's automatic checkpoints are a WAL hook too: this one replaces
+ * them and only records the log's size. */
+static int on_wal_commit(void *arg, sqlite3 *conn, const char *name, int frames)
+{
+    struct nm_db *db = arg;
+    (void)conn;
+    (void)name;
+    atomic_store_explicit(&db->wal_frames, frames, memory_order_relaxed);
+    return SQLITE_OK;
+}
+
 int nm_db_set_autocheckpoint(struct nm_db *db, bool on)
 {
-    /* 1000 pages is SQLite's default. */
-    return exec(db, on ? "PRAGMA wal_autocheckpoint = 1000" : "PRAGMA wal_autocheckpoint = 0");
+    if (on)
+        return sqlite3_wal_autocheckpoint(db->conn, NM_DB_CHECKPOINT_FRAMES) == SQLITE_OK ? 0 : -1;
+    sqlite3_wal_hook(db->conn, on_wal_commit, db);
+    return 0;
 }
 
 int nm_db_set_busy_timeout(struct nm_db *db, int ms)

@@ -47,13 +47,17 @@ int nm_db_set_busy_timeout(struct nm_db *db, int ms);
  * 13 ms each time, 17 % of per-packet mode's time on mixed.pcap (56 syncs
  * per million packets, measured with strace -T).  So nm-capture's writer
  * turns its own off and a second connection, on a thread of its own,
- * checkpoints while the writer goes on writing.
+ * checkpoints while the writer goes on writing: passive checkpoints, once
+ * the log holds 1000 pages, as SQLite's automatic ones.
  */
 int nm_db_open_checkpointer(const struct nm_db *writer, struct nm_db **out, char *errbuf,
                             size_t errlen) __attribute__((warn_unused_result));
 /* A passive checkpoint: never waits for the writer or readers; a busy
- * database is not an error (the next one catches up). */
+ * database is not an error (the next one catches up).  On the
+ * checkpointer's connection it does nothing until the writer's log holds
+ * 1000 pages. */
 int nm_db_checkpoint(struct nm_db *db);
+/* off: the connection records its log's size for the checkpointer instead. */
 int nm_db_set_autocheckpoint(struct nm_db *db, bool on);
 
 /* How a session ended (sessions.end_reason). */

@@ -298,11 +298,24 @@ static int exec(sqlite3 *db, const char *sql, const char *what)
     return 0;
 }
 
-/* Checkpoints as nm-capture makes them (capture/writer.c): passive, every
- * 250 ms, from a second connection on a thread of its own, so that the
- * inserting thread never waits for a checkpoint's fsyncs. */
+/* Checkpoints as nm-capture makes them (capture/writer.c, schema/db.c):
+ * passive, from a second connection on a thread of its own, once the log
+ * holds 1000 pages (looked at every 250 ms), so that the inserting thread
+ * never waits for a checkpoint's fsyncs. */
 static volatile int ckpt_stop;
+static int wal_frames;       /* under ckpt_lock */
 static pthread_mutex_t ckpt_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static int on_wal_commit(void *arg, sqlite3 *c, const char *name, int frames)
+{
+    (void)arg;
+    (void)c;
+    (void)name;
+    pthread_mutex_lock(&ckpt_lock);
+    wal_frames = frames;
+    pthread_mutex_unlock(&ckpt_lock);
+    return SQLITE_OK;
+}
 
 static void *checkpointer(void *arg)
 {
@@ -314,11 +327,12 @@ static void *checkpointer(void *arg)
     }
     for (;;) {
         pthread_mutex_lock(&ckpt_lock);
-        int stop = ckpt_stop;
+        int stop = ckpt_stop, frames = wal_frames;
         pthread_mutex_unlock(&ckpt_lock);
         if (stop)
             break;
-        sqlite3_wal_checkpoint_v2(c, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (frames >= 1000)
+            sqlite3_wal_checkpoint_v2(c, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         struct timespec ts = { 0, 250 * 1000 * 1000 };
         nanosleep(&ts, NULL);
     }
@@ -388,6 +402,7 @@ int main(int argc, char **argv)
         exec(db, "COMMIT", "commit") != 0 ||
         exec(db, "PRAGMA wal_autocheckpoint = 0", "wal_autocheckpoint") != 0)
         goto out;
+    sqlite3_wal_hook(db, on_wal_commit, NULL);
     if (pthread_create(&ckpt, NULL, checkpointer, argv[3]) == 0)
         ckpt_started = 1;
     else
