@@ -522,16 +522,11 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
         snprintf(msg, sizeof msg, "%s; the capture stopped, earlier batches are saved", errbuf);
         add_message(res, msg);
         res->exit_status = NM_EXIT_WRITE;
-        /* Best effort: say in the session row why it ended.  On a full
-         * disk the update needs room in the write-ahead log: a checkpoint
-         * first (nothing else writes now) copies the log into the database
-         * so that the log can start again from its beginning, in blocks
-         * it already has, instead of growing. */
+        /* Best effort: say in the session row why it ended. */
         struct nm_session_final fin;
         st.end_reason = NM_SESS_DB_ERROR;
         snprintf(st.end_message, sizeof st.end_message, "%s", errbuf);
         fill_final(&st, &fin, true);
-        (void)nm_db_checkpoint(st.db);
         (void)nm_db_session_update(st.db, st.session_id, &fin);
     }
 

@@ -438,13 +438,12 @@ static void start_checkpointer(struct nm_writer *w)
     char errbuf[256];
     if (nm_db_open_checkpointer(w->db, &w->ckpt_db, errbuf, sizeof errbuf) != 0)
         return;
-    if (nm_db_set_autocheckpoint(w->db, false) != 0 ||
-        pthread_create(&w->ckpt_thread, NULL, checkpoint_main, w) != 0) {
-        (void)nm_db_set_autocheckpoint(w->db, true);
+    if (pthread_create(&w->ckpt_thread, NULL, checkpoint_main, w) != 0) {
         nm_db_close(w->ckpt_db);
         w->ckpt_db = NULL;
         return;
     }
+    nm_db_hand_over_checkpoints(w->db);
     w->ckpt_thread_started = true;
 }
 

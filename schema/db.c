@@ -626,12 +626,9 @@ static int on_wal_commit(void *arg, sqlite3 *conn, const char *name, int frames)
     return SQLITE_OK;
 }
 
-int nm_db_set_autocheckpoint(struct nm_db *db, bool on)
+void nm_db_hand_over_checkpoints(struct nm_db *db)
 {
-    if (on)
-        return sqlite3_wal_autocheckpoint(db->conn, NM_DB_CHECKPOINT_FRAMES) == SQLITE_OK ? 0 : -1;
     sqlite3_wal_hook(db->conn, on_wal_commit, db);
-    return 0;
 }
 
 int nm_db_set_busy_timeout(struct nm_db *db, int ms)

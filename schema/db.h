@@ -57,8 +57,9 @@ int nm_db_open_checkpointer(const struct nm_db *writer, struct nm_db **out, char
  * checkpointer's connection it does nothing until the writer's log holds
  * 1000 pages. */
 int nm_db_checkpoint(struct nm_db *db);
-/* off: the connection records its log's size for the checkpointer instead. */
-int nm_db_set_autocheckpoint(struct nm_db *db, bool on);
+/* The writer's connection stops checkpointing by itself and records its
+ * log's size for the checkpointer instead. */
+void nm_db_hand_over_checkpoints(struct nm_db *db);
 
 /* How a session ended (sessions.end_reason). */
 enum nm_session_end {
