@@ -66,8 +66,9 @@ struct nm_pcapfile *nm_pcapfile_open(const char *path, struct nm_pcapfile_info *
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return NULL;
+    /* The records follow the header: reading it leaves the file there. */
     if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-        pread(fd, h, sizeof h, 0) != (ssize_t)sizeof h) {
+        read(fd, h, sizeof h) != (ssize_t)sizeof h) {
         close(fd);
         return NULL;
     }
@@ -89,13 +90,6 @@ struct nm_pcapfile *nm_pcapfile_open(const char *path, struct nm_pcapfile_info *
         free(buf);
         close(fd);
         snprintf(errbuf, errlen, "out of memory");
-        return NULL;
-    }
-    if (lseek(fd, FILE_HEADER_LEN, SEEK_SET) != (off_t)FILE_HEADER_LEN) {
-        snprintf(errbuf, errlen, "cannot seek: %s", strerror(errno));
-        free(f);
-        free(buf);
-        close(fd);
         return NULL;
     }
     f->fd = fd;

@@ -30,8 +30,8 @@ struct nm_pcapfile_info {
 /*
  * Opens `path` if this reader handles it.  Returns NULL and sets *mine to
  * false when the file is not one it handles (libpcap then opens it, and
- * words any error); *mine stays true only for an I/O error after the file
- * was recognised (errbuf says which).
+ * words any error); *mine stays true only when memory runs out after the
+ * file was recognised (errbuf says so).
  */
 struct nm_pcapfile *nm_pcapfile_open(const char *path, struct nm_pcapfile_info *info,
                                      bool *mine, char *errbuf, size_t errlen);

@@ -109,8 +109,9 @@ static struct nm_source *open_file(const struct nm_source_config *cfg, char *err
         snprintf(errbuf, errlen, "%s: out of memory", cfg->file);
         return NULL;
     }
-    snprintf(src->name, sizeof src->name, "%s", strcmp(cfg->file, "-") == 0 ? "(stdin)" : cfg->file);
-    if (strcmp(cfg->file, "-") != 0) {
+    bool from_stdin = strcmp(cfg->file, "-") == 0;
+    snprintf(src->name, sizeof src->name, "%s", from_stdin ? "(stdin)" : cfg->file);
+    if (!from_stdin) {
         struct nm_pcapfile_info info;
         bool mine;
         char why[256];
@@ -135,7 +136,6 @@ static struct nm_source *open_file(const struct nm_source_config *cfg, char *err
     }
     /* Our own FILE with a 1 MiB buffer: libpcap's stdio default reads 4 KiB
      * at a time, and those syscalls cost a quarter of the read loop. */
-    bool from_stdin = strcmp(cfg->file, "-") == 0;
     FILE *fp = from_stdin ? stdin : fopen(cfg->file, "rb");
     if (!fp) {
         snprintf(errbuf, errlen, "%s: %s", src->name, strerror(errno));
@@ -158,7 +158,7 @@ static struct nm_source *open_file(const struct nm_source_config *cfg, char *err
          * puzzle users, so they get plainer words: an empty file is not a
          * capture cut short (nothing was ever written to it), and "unknown
          * file format" does not say which formats are known. */
-        if (strcmp(cfg->file, "-") != 0 && stat(cfg->file, &sb) == 0 && S_ISREG(sb.st_mode) &&
+        if (!from_stdin && stat(cfg->file, &sb) == 0 && S_ISREG(sb.st_mode) &&
             sb.st_size == 0) {
             *truncated = false;
             snprintf(errbuf, errlen, "%s: empty file (0 bytes), not a capture file", src->name);
