@@ -10,7 +10,8 @@
 # pcap in sample-pcaps/ and ../shared/captures/corpus/ (when present), plus
 # files made here: cut in a record header and in packet data, a record
 # longer than the snapshot length, one longer than 262144 bytes, nanosecond
-# timestamps, timestamps past 2038, a zero snapshot length.
+# timestamps, timestamps past 2038, a zero snapshot length.  That -r FILE
+# really goes through pcapfile.c is checked by tests/unit/test_pcapfile.c.
 # Exit 0 pass, 77 skip (reason on the last line), 1 fail.  Env: BUILD,
 # NM_CAPTURES (default ../shared/captures).
 BUILD=${BUILD:-build}
@@ -103,8 +104,8 @@ compare() {
     cmp -s "$tmp/file/network_events.log" "$tmp/stdin/network_events.log" ||
         bad "$name: event logs differ"
     cmp -s "$tmp/file/rows" "$tmp/stdin/rows" || bad "$name: packets rows differ"
-    # Only files pcapfile.c takes say so: count them, so that the test
-    # cannot pass by reading everything through libpcap.
+    # The two readers give nothing to tell them apart; that -r FILE runs
+    # pcapfile.c on these files is test_pcapfile's part.
     if [ -s "$tmp/file/rows" ] && cmp -s "$tmp/file/rows" "$tmp/stdin/rows"; then
         rows=$(wc -l <"$tmp/file/rows")
         [ "$rows" -gt 0 ] && echo "ok: $name ($rows packets, exit $(cat "$tmp/file/rc"))"
@@ -146,6 +147,8 @@ got=$(sqlite3 "$tmp/ns.db" "SELECT count(*) FROM packets WHERE ts_ns % 1000 = 7"
 all=$(sqlite3 "$tmp/ns.db" "SELECT count(*) FROM packets")
 [ "$got" -gt 0 ] && [ "$got" = "$all" ] || bad "nsec.pcap: $got of $all timestamps keep their nanoseconds"
 
+# The made files must be ones pcapfile.c takes (by their header), or this
+# test would compare libpcap with itself.
 [ "$fast" -ge 10 ] || bad "only $fast of the made files are classic pcap (test broken)"
 echo "$n comparisons, $fail failed"
 [ "$fail" -eq 0 ]
