@@ -42,6 +42,8 @@
  * machine it can also wait for a CPU.  8 MiB holds about 0.2 s of
  * 100,000 packets/s of 450-byte frames. */
 #define NM_LIVE_BUFFER_KIB 8192u
+/* The event log's stdio buffer. */
+#define NM_EVENTLOG_BUFFER (1u << 20)
 /* The wall clock is read once per this many packets (and on timeouts). */
 #define NM_CLOCK_CHECK_PACKETS 1024u
 
@@ -122,6 +124,7 @@ struct run_state {
     struct nm_lathist *lathist;   /* every sample, also in aggregate mode */
     bool lathist_failed;          /* out of memory once: said in the log */
     FILE *eventlog;
+    char *eventlog_buf;           /* its stdio buffer (setvbuf) */
     int64_t session_id;
     int linktype;
     enum nm_session_end end_reason;
@@ -315,8 +318,14 @@ static int open_eventlog(struct run_state *st, struct nm_run_result *res)
         res->exit_status = NM_EXIT_USAGE;
         return -1;
     }
-    /* A big buffer: lines are small and many. */
-    setvbuf(st->eventlog, NULL, _IOFBF, 1 << 20);
+    /* A big buffer: lines are small and many.  glibc ignores the size
+     * when setvbuf is given no buffer (it keeps st_blksize, 4 KiB), and
+     * 4 KiB writes cost the event-log thread twice the kernel time of
+     * 1 MiB writes on ext4 (measured: 1.5 GB of lines, 1.0-2.0 s against
+     * 0.2-0.45 s). */
+    st->eventlog_buf = malloc(NM_EVENTLOG_BUFFER);
+    if (st->eventlog_buf)
+        setvbuf(st->eventlog, st->eventlog_buf, _IOFBF, NM_EVENTLOG_BUFFER);
     return 0;
 }
 
@@ -544,6 +553,7 @@ out_log:
         add_message(res, msg);
         res->exit_status = NM_EXIT_WRITE;
     }
+    free(st.eventlog_buf);      /* after fclose: the stream used it */
 out_db:
     nm_db_close(st.db);
     nm_source_close(st.src);
