@@ -207,6 +207,14 @@ static void txn_commit(struct nm_writer *w)
     }
     /* The event-log thread may now write these packets' lines. */
     atomic_store_explicit(&w->committed, w->applied, memory_order_release);
+    /* Starting the log again pauses this thread (it syncs the log and the
+     * database: about 60 ms measured), so only when the queue is nearly
+     * empty: a live capture at a rate the writer keeps up with, where the
+     * log would otherwise grow for as long as the capture runs.  A file
+     * keeps the queue full: its log goes when the run ends. */
+    uint64_t waiting = atomic_load_explicit(&w->head, memory_order_acquire) - w->applied;
+    if (waiting <= w->slots / 8 && nm_db_bound_wal(w->db) != 0)
+        db_fail(w);
 }
 
 static void txn_ensure(struct nm_writer *w)

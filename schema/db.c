@@ -164,6 +164,11 @@ struct nm_db {
      * reads the writer's through `watch`. */
     atomic_int wal_frames;
     const atomic_int *watch;
+    /* Frames of the log copied into the database by the checkpointer's
+     * last checkpoint (the writer's field; the checkpointer writes it
+     * through `copied`). */
+    atomic_int wal_copied;
+    atomic_int *copied;
     bool err_full;
     sqlite3_stmt *stmt[ST_COUNT];
     char err[1024];
@@ -570,7 +575,7 @@ void nm_db_close(struct nm_db *db)
  * NORMAL as the writer's, so that a checkpoint syncs the log before it
  * copies and the database after, and nothing more.
  */
-int nm_db_open_checkpointer(const struct nm_db *writer, struct nm_db **out, char *errbuf,
+int nm_db_open_checkpointer(struct nm_db *writer, struct nm_db **out, char *errbuf,
                             size_t errlen)
 {
     size_t plen = strlen(writer->path);
@@ -584,6 +589,7 @@ int nm_db_open_checkpointer(const struct nm_db *writer, struct nm_db **out, char
     memcpy(db->path, writer->path, plen + 1);
     db->mode = NM_DB_WRITE;
     db->watch = &writer->wal_frames;
+    db->copied = &writer->wal_copied;
     int rc = sqlite3_open_v2(writer->path, &db->conn, SQLITE_OPEN_READWRITE, NULL);
     if (rc != SQLITE_OK) {
         snprintf(errbuf, errlen, "%s: %s", writer->path, sqlite3_errstr(rc));
@@ -608,9 +614,13 @@ int nm_db_checkpoint(struct nm_db *db)
      * session row's last update. */
     if (db->watch && atomic_load_explicit(db->watch, memory_order_relaxed) < NM_DB_CHECKPOINT_FRAMES)
         return 0;
-    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    int frames = -1, copied = -1;
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+                                       &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)
         return nm_db_fail_rc(db, rc);
+    if (rc == SQLITE_OK && db->copied)
+        atomic_store_explicit(db->copied, copied, memory_order_relaxed);
     ok(db);
     return 0;
 }
@@ -622,8 +632,25 @@ static int on_wal_commit(void *arg, sqlite3 *conn, const char *name, int frames)
     struct nm_db *db = arg;
     (void)conn;
     (void)name;
+    /* Fewer frames than after the last commit: the log started again, and
+     * what the checkpointer copied was in the old one. */
+    if (frames < atomic_load_explicit(&db->wal_frames, memory_order_relaxed))
+        atomic_store_explicit(&db->wal_copied, 0, memory_order_relaxed);
     atomic_store_explicit(&db->wal_frames, frames, memory_order_relaxed);
     return SQLITE_OK;
+}
+
+int nm_db_bound_wal(struct nm_db *db)
+{
+    int frames = atomic_load_explicit(&db->wal_frames, memory_order_relaxed);
+    int copied = atomic_load_explicit(&db->wal_copied, memory_order_relaxed);
+    if (frames < NM_DB_WAL_RESTART_FRAMES || frames - copied > NM_DB_WAL_RESTART_LEFT)
+        return 0;
+    int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        return nm_db_fail_rc(db, rc);
+    ok(db);
+    return 0;
 }
 
 void nm_db_hand_over_checkpoints(struct nm_db *db)

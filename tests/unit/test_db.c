@@ -932,6 +932,75 @@ static void test_read_only(void)
     remove_db(p);
 }
 
+/* ------------------------------------------------------ the log's size -- */
+
+static long long wal_bytes(const char *path)
+{
+    char p[300];
+    struct stat st;
+    snprintf(p, sizeof p, "%s-wal", path);
+    return stat(p, &st) == 0 ? (long long)st.st_size : 0;
+}
+
+/* Commits of 64 pages each; the checkpointer copies what is committed
+ * while the next transaction is open, as nm-capture's threads do when the
+ * writer always has rows waiting.  Without nm_db_bound_wal SQLite never
+ * starts the log again (each transaction begins before the last commit is
+ * copied) and the file holds every page written; with it, the file stops
+ * growing at the restart size plus a commit or two. */
+static void wal_rounds(const char *p, bool bound, long long *max_wal, long long *written)
+{
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    struct nm_db *ck = NULL;
+    if (db == NULL)
+        return;
+    CHECK(nm_db_open_checkpointer(db, &ck, errbuf, sizeof errbuf) == 0);
+    nm_db_hand_over_checkpoints(db);
+    sqlite3 *c = nm_db_conn(db);
+    CHECK(sqlite3_exec(c, "CREATE TABLE fill (b BLOB)", NULL, NULL, NULL) == SQLITE_OK);
+    sqlite3_stmt *ins = NULL;
+    CHECK(sqlite3_prepare_v2(c, "INSERT INTO fill VALUES (zeroblob(16000))", -1, &ins,
+                             NULL) == SQLITE_OK);
+    *max_wal = *written = 0;
+    /* 3 times the restart size */
+    for (int round = 0; round < 3 * NM_DB_WAL_RESTART_FRAMES / 64 && ins; round++) {
+        CHECK(nm_db_begin(db) == 0);
+        for (int i = 0; i < 64; i++) {
+            CHECK(sqlite3_step(ins) == SQLITE_DONE);
+            sqlite3_reset(ins);
+            if (i == 32 && ck)  /* copies up to the last commit */
+                CHECK(nm_db_checkpoint(ck) == 0);
+        }
+        CHECK(nm_db_commit(db) == 0);
+        *written += 64 * 16384;
+        if (bound)
+            CHECK(nm_db_bound_wal(db) == 0);
+        long long w = wal_bytes(p);
+        if (w > *max_wal)
+            *max_wal = w;
+    }
+    sqlite3_finalize(ins);
+    nm_db_close(ck);
+    nm_db_close(db);
+    remove_db(p);
+}
+
+static void test_wal_bounded(void)
+{
+    const char *p = tpath("wal.db");
+    long long max_wal, written;
+    /* one frame: a 24-byte header and a page; the page of the table's
+     * b-tree that each commit also rewrites makes 66 frames a commit */
+    const long long frame = 16384 + 24;
+    wal_rounds(p, true, &max_wal, &written);
+    CHECK(written >= 3LL * NM_DB_WAL_RESTART_FRAMES * 16384);
+    CHECK(max_wal > (long long)NM_DB_WAL_RESTART_FRAMES * frame);
+    CHECK(max_wal <= (long long)(NM_DB_WAL_RESTART_FRAMES + 2 * 66) * frame + 32);
+    /* and the same writes without it keep everything in the log */
+    wal_rounds(p, false, &max_wal, &written);
+    CHECK(max_wal >= written);
+}
+
 static void test_locked(void)
 {
     const char *p = tpath("lock.db");
@@ -1127,6 +1196,7 @@ int main(int argc, char **argv)
     test_locked();
     test_disk_full();
     test_second_atomic();
+    test_wal_bounded();
     measure_insert_rate();
     rmdir(dir);
     return check_report(argv[0]);
