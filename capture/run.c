@@ -27,6 +27,11 @@
 /* How often (wall clock) deltas are flushed to the writer: readers of the
  * database see data at most this old plus one commit interval. */
 #define NM_FLUSH_INTERVAL_NS 1000000000LL
+/* The latency histograms less often: every changed bucket is a row
+ * rewritten, and reading a file they changed by thousands each second
+ * (196,000 bucket rows for mixed.pcap's 1.27 M samples, each costing more
+ * than a packet row).  Readers show latency every 30 s. */
+#define NM_LATHIST_FLUSH_INTERVAL_NS 5000000000LL
 /* Writer queue of a live capture (records of about 430 bytes: 28 MB).  A
  * file waits for the writer, so the writer's default (16384) is enough;
  * live packets cannot wait.  The queue must ride out the writer's pauses:
@@ -123,6 +128,7 @@ struct run_state {
     struct nm_latency *latency;
     struct nm_lathist *lathist;   /* every sample, also in aggregate mode */
     bool lathist_failed;          /* out of memory once: said in the log */
+    int64_t lathist_flushed_ns;   /* CLOCK_MONOTONIC of its last flush */
     FILE *eventlog;
     char *eventlog_buf;           /* its stdio buffer (setvbuf) */
     int64_t session_id;
@@ -225,8 +231,11 @@ static void flush_progress(struct run_state *st, bool final)
      * unanswered without counting as timeouts (see latency.h). */
     if (st->latency)
         nm_latency_flush(st->latency, t->last_ns);
-    if (st->lathist)
+    int64_t mono = now_ns(CLOCK_MONOTONIC);
+    if (st->lathist && (final || mono - st->lathist_flushed_ns >= NM_LATHIST_FLUSH_INTERVAL_NS)) {
         nm_lathist_flush(st->lathist, sink_latency_bucket, st->writer);
+        st->lathist_flushed_ns = mono;
+    }
     for (int i = 1; i < NM_MAL_COUNT; i++)
         if (t->malformed[i])
             nm_writer_put_malformed(st->writer, (enum nm_malformed)i, t->malformed[i]);
@@ -490,6 +499,7 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
                                       .timeout = sink_latency_timeout };
     st.latency = st.engine && !opt->no_latency ? nm_latency_new(&lcfg, &lsink) : NULL;
     st.lathist = st.latency ? nm_lathist_new() : NULL;
+    st.lathist_flushed_ns = now_ns(CLOCK_MONOTONIC);
     if (!st.engine || (!st.lathist && !opt->no_latency)) {
         nm_engine_free(st.engine);
         nm_latency_free(st.latency);
