@@ -932,6 +932,83 @@ static void test_read_only(void)
     remove_db(p);
 }
 
+/* ---------------------------------------- summary latency == the view -- */
+
+/* nm_db_read_summary computes latency_stats' values itself (the view is
+ * slow on big histograms): on buckets of every shape (one sample, one
+ * value, spread, DNS over two protocols sharing buckets, ranks at bucket
+ * edges) and timeouts alone, it gives the view's doubles exactly. */
+static void test_summary_latency_view(void)
+{
+    const char *p = tpath("sumlat.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    uint64_t seed = 12345;
+    for (int k = 0; k < NM_LAT_KIND_COUNT - 1; k++) {      /* the last kind: timeouts only */
+        int nb = 1 + k * 37;
+        for (int b = 0; b < nb; b++) {
+            for (int proto = 0; proto < (k == NM_LAT_DNS ? 2 : 1); proto++) {
+                seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+                uint64_t count = 1 + (seed >> 33) % (b % 3 == 0 ? 1 : 50);
+                int64_t low = nm_lathist_bucket_low(600 + b * 5);
+                int64_t width = nm_lathist_bucket_low(601 + b * 5) - low;
+                int64_t mn = low + (int64_t)((seed >> 20) % (uint64_t)width);
+                int64_t mx = b % 4 == 1 ? mn : mn + (int64_t)((seed >> 40) % (uint64_t)(low + width - mn));
+                struct nm_lathist_rec r = { .kind = (uint8_t)k, .ip_proto = proto ? 6 : 17,
+                                            .bucket = 600 + b * 5, .count = count,
+                                            .sum_ns = (int64_t)count * mn + (mx - mn),
+                                            .min_ns = mn, .max_ns = mx };
+                if (count == 1)
+                    r.max_ns = mx = mn, r.sum_ns = mn;
+                CHECK(nm_db_put_latency_bucket(db, sid, &r) == 0);
+            }
+        }
+    }
+    struct nm_latency_timeout t = { .kind = NM_LAT_KIND_COUNT - 1, .ip_version = 4,
+                                    .ip_proto = 17, .server_port = 123 };
+    CHECK(nm_db_add_latency_timeout(db, sid, &t) == 0);
+    t.kind = NM_LAT_DNS;
+    t.server_port = 53;
+    CHECK(nm_db_add_latency_timeout(db, sid, &t) == 0);
+    CHECK(nm_db_add_latency_timeout(db, sid, &t) == 0);
+    CHECK(nm_db_commit(db) == 0);
+
+    struct nm_summary sum;
+    CHECK(nm_db_read_summary(db, sid, &sum) == 0);
+    sqlite3 *c = raw_open(p);
+    char sql[300];
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
+        const char *name = nm_latency_kind_name((enum nm_latency_kind)k);
+        const struct nm_summary_latency *l = &sum.latency[k];
+        snprintf(sql, sizeof sql, "SELECT samples FROM latency_stats WHERE kind = '%s'", name);
+        CHECK_EQ_U(l->samples, (uint64_t)q_int(c, sql));
+        snprintf(sql, sizeof sql, "SELECT timeouts FROM latency_stats WHERE kind = '%s'", name);
+        CHECK_EQ_U(l->timeouts, (uint64_t)q_int(c, sql));
+        if (l->samples == 0)
+            continue;
+        static const char *const cols[] = { "mean_us", "p50_us", "p90_us", "p99_us", "max_us" };
+        const double got[] = { l->mean_us, l->p50_us, l->p90_us, l->p99_us, l->max_us };
+        for (int i = 0; i < 5; i++) {
+            snprintf(sql, sizeof sql, "SELECT %s FROM latency_stats WHERE kind = '%s'", cols[i],
+                     name);
+            double want = q_real(c, sql);
+            if (got[i] != want)
+                fprintf(stderr, "%s %s: summary %.17g, view %.17g\n", name, cols[i], got[i], want);
+            CHECK(got[i] == want);
+        }
+    }
+    CHECK_EQ_U(sum.latency[NM_LAT_DNS].timeouts, 2);
+    CHECK_EQ_U(sum.latency[NM_LAT_KIND_COUNT - 1].samples, 0);
+    CHECK_EQ_U(sum.latency[NM_LAT_KIND_COUNT - 1].timeouts, 1);
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
 /* ------------------------------------------------------ the log's size -- */
 
 static long long wal_bytes(const char *path)
@@ -1197,6 +1274,7 @@ int main(int argc, char **argv)
     test_disk_full();
     test_second_atomic();
     test_wal_bounded();
+    test_summary_latency_view();
     measure_insert_rate();
     rmdir(dir);
     return check_report(argv[0]);
