@@ -78,10 +78,10 @@ enum stmt_id {
     ST_COUNT
 };
 
-/* Latency samples go in LATENCY_BATCH rows per statement: 15 % less per
- * row than a statement per row (measured on latency_samples rows).  The
- * rows wait in struct nm_db until there are enough or the transaction
- * commits. */
+/* Latency samples go in LATENCY_BATCH rows per statement: 17 % fewer
+ * instructions per row than a statement per row (callgrind, mixed-200k:
+ * 7.2 k -> 6.0 k).  The rows wait in struct nm_db until there are enough
+ * or the transaction commits. */
 #define LATENCY_HEAD                                                                  \
     "INSERT INTO latency_samples (session_id, ts_ns, flow_id, kind, ip_proto, client," \
     " client_port, server, server_port, answered_by, value_us) VALUES "
@@ -163,7 +163,6 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_LATENCY_BUCKET] = ("INSERT OR REPLACE INTO latency_hist (session_id, kind, ip_proto,"
                            " low_ns, count, sum_ns, min_ns, max_ns) VALUES (?,?,?,?,?,?,?,?)"),
 };
-
 
 struct nm_db {
     sqlite3 *conn;

@@ -139,7 +139,9 @@ int nm_db_add_drops(struct nm_db *db, int64_t session_id, const struct nm_drops_
 int nm_db_put_malformed(struct nm_db *db, int64_t session_id, enum nm_malformed reason,
                         uint64_t count);
 
-/* Latency: one sample row; a timeout adds 1 to its server's count. */
+/* Latency: one sample row (inside a transaction it may wait, with up to
+ * 31 others, until nm_db_commit(); a rollback drops it with the rest);
+ * a timeout adds 1 to its server's count. */
 int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_latency_sample *s);
 int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
                               const struct nm_latency_timeout *t);
