@@ -653,11 +653,12 @@ static int on_wal_commit(void *arg, sqlite3 *conn, const char *name, int frames)
     return SQLITE_OK;
 }
 
-int nm_db_bound_wal(struct nm_db *db)
+int nm_db_bound_wal(struct nm_db *db, bool light_load)
 {
     int frames = atomic_load_explicit(&db->wal_frames, memory_order_relaxed);
     int copied = atomic_load_explicit(&db->wal_copied, memory_order_relaxed);
-    if (frames < NM_DB_WAL_RESTART_FRAMES || frames - copied > NM_DB_WAL_RESTART_LEFT)
+    int limit = light_load ? NM_DB_WAL_RESTART_FRAMES : NM_DB_WAL_RESTART_FRAMES_BUSY;
+    if (frames < limit || frames - copied > NM_DB_WAL_RESTART_LEFT)
         return 0;
     int rc = sqlite3_wal_checkpoint_v2(db->conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY)

@@ -61,7 +61,8 @@ int nm_db_checkpoint(struct nm_db *db);
  * log's size for the checkpointer instead. */
 void nm_db_hand_over_checkpoints(struct nm_db *db);
 /* On the writer's connection, between transactions: once its log holds
- * NM_DB_WAL_RESTART_FRAMES pages and the checkpointer has at most
+ * NM_DB_WAL_RESTART_FRAMES pages (NM_DB_WAL_RESTART_FRAMES_BUSY unless
+ * the caller says the load is light) and the checkpointer has at most
  * NM_DB_WAL_RESTART_LEFT of them left to copy, a passive checkpoint of
  * those, so that the next transaction starts the log again from its
  * beginning.  SQLite starts it again only when a transaction begins with
@@ -69,8 +70,9 @@ void nm_db_hand_over_checkpoints(struct nm_db *db);
  * sees: its log grew as long as the capture ran (60 MB for 35 MB of
  * database after 12 s of a live capture at 20,000 packets/s).  The pause
  * is the two syncs of a checkpoint, about 60 ms here. */
-int nm_db_bound_wal(struct nm_db *db);
-#define NM_DB_WAL_RESTART_FRAMES 4096   /* 64 MiB of 16 KiB pages */
+int nm_db_bound_wal(struct nm_db *db, bool light_load);
+#define NM_DB_WAL_RESTART_FRAMES 4096         /* 64 MiB of 16 KiB pages */
+#define NM_DB_WAL_RESTART_FRAMES_BUSY 65536   /* 1 GiB */
 #define NM_DB_WAL_RESTART_LEFT 512
 
 /* How a session ended (sessions.end_reason). */
