@@ -6,6 +6,7 @@
 #include "run.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -243,6 +244,41 @@ static void flush_progress(struct run_state *st, bool final)
     struct nm_session_final fin;
     fill_final(st, &fin, final);
     nm_writer_put_session(st->writer, &fin);
+}
+
+/* Entries the full latency tables pushed out (latency.h: such a request
+ * gives neither a sample nor a timeout, and a connection picked up again
+ * lost its handshake state): a warning in the log table and on stderr, so
+ * that missing samples are never silent. */
+static void note_latency_evictions(struct run_state *st, const struct nm_latency_config *cfg,
+                                   struct nm_run_result *res)
+{
+    static const char *const what[NM_LAT_TABLE_COUNT] = {
+        [NM_LAT_TABLE_TCP] = "TCP connections", [NM_LAT_TABLE_DNS] = "DNS queries",
+        [NM_LAT_TABLE_ICMP] = "echo requests", [NM_LAT_TABLE_UDP] = "UDP flows",
+    };
+    const uint32_t cap[NM_LAT_TABLE_COUNT] = {
+        [NM_LAT_TABLE_TCP] = cfg->max_tcp, [NM_LAT_TABLE_DNS] = cfg->max_dns,
+        [NM_LAT_TABLE_ICMP] = cfg->max_icmp, [NM_LAT_TABLE_UDP] = cfg->max_udp,
+    };
+    const struct nm_latency_counters *c = nm_latency_counters(st->latency);
+    char msg[512];
+    size_t used = 0;
+
+    for (int t = 0; t < NM_LAT_TABLE_COUNT; t++) {
+        if (c->evictions[t] == 0 || used >= sizeof msg)
+            continue;
+        used += (size_t)snprintf(msg + used, sizeof msg - used,
+                                 "%s%" PRIu64 " %s (table of %" PRIu32 ")",
+                                 used ? ", " : "latency: full tables forgot ", c->evictions[t],
+                                 what[t], cap[t]);
+    }
+    if (used == 0 || used >= sizeof msg)
+        return;
+    snprintf(msg + used, sizeof msg - used,
+             " before their idle timeout; any sample or timeout still due on them is lost");
+    nm_writer_put_log(st->writer, NM_LOG_WARNING, msg);
+    add_message(res, msg);
 }
 
 /* The capture loop.  Returns when the input ends, a limit is reached, a
@@ -526,6 +562,8 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
 
     /* Drain: everything captured goes to the database before we report. */
     flush_progress(&st, true);
+    if (st.latency)
+        note_latency_evictions(&st, &lcfg, res);
     snprintf(note, sizeof note, "capture ended: %s", nm_session_end_name(st.end_reason));
     nm_writer_put_log(st.writer, st.end_reason == NM_SESS_TRUNCATED ||
                                          st.end_reason == NM_SESS_READ_ERROR
