@@ -33,6 +33,10 @@
 #define LAT_MAX_CAPACITY   (1u << 26)   /* keeps bucket and pool sizes far from overflow */
 #define NIL                UINT32_MAX
 #define LRU_LAZY_NS        INT64_C(1000000000)  /* see the top comment */
+/* A TCP connection closed both ways (or reset) is forgotten this long after
+ * (latency.h): enough for the last retransmitted FINs (Linux's backoff from
+ * 200 ms reaches its fifth retry after 6.2 s). */
+#define TCP_CLOSED_LINGER_NS INT64_C(10000000000)
 
 #define IPPROTO_NUM_TCP    6
 #define IPPROTO_NUM_UDP    17
@@ -65,7 +69,7 @@ struct lat_key {
 };
 _Static_assert(sizeof(struct lat_key) == 40, "lat_key must have no padding");
 
-enum { LIST_LRU = 0, LIST_PEND = 1, LIST_COUNT = 2 };
+enum { LIST_LRU = 0, LIST_PEND = 1, LIST_CLOSED = 2, LIST_COUNT = 3 };
 
 struct lat_entry {
     struct lat_key key;
@@ -73,6 +77,7 @@ struct lat_entry {
     int64_t touch_ns;           /* packet time of the last move to the LRU head */
     int64_t last_ns;            /* packet time of the last activity */
     int64_t pend_ns;            /* time the pending request started the clock */
+    int64_t closed_ns;          /* TCP: packet time its connection was closed */
     uint32_t hnext;             /* hash chain, or free list */
     uint32_t prev[LIST_COUNT], next[LIST_COUNT];
     uint8_t client_b;           /* 1: the client is key.b (TCP/UDP); always 0 otherwise */
@@ -111,6 +116,8 @@ enum tcp_flag {
     T_SYNACK_DONE = 1u << 8,    /* tcp_syn_synack sampled (or cannot be) */
     T_HS_DONE     = 1u << 9,    /* handshake resolved: no more handshake samples */
     T_REORDERED   = 1u << 10,   /* SYN/ACK seen before the SYN */
+    T_FIN0        = 1u << 11,   /* side 0 sent a FIN */
+    T_FIN1        = 1u << 12,
 };
 
 struct lat_tcp {
@@ -136,6 +143,7 @@ struct nm_latency {
     int64_t now_ns;             /* largest packet time seen */
     int64_t next_pend_due;      /* no pending request is due before this */
     int64_t next_idle_due;      /* no entry goes idle before this (both conservative) */
+    int64_t next_closed_due;    /* no closed connection is forgotten before this */
     bool have_now;
 };
 
@@ -214,6 +222,12 @@ static void note_idle_due(struct nm_latency *l, int64_t due)
         l->next_idle_due = due;
 }
 
+static void note_closed_due(struct nm_latency *l, int64_t due)
+{
+    if (due < l->next_closed_due)
+        l->next_closed_due = due;
+}
+
 static void list_unlink(struct lat_table *t, uint32_t i, int which);
 
 /* Entry i's request is over (answered, timed out, or moot): off the pending
@@ -277,8 +291,8 @@ static bool table_init(struct lat_table *t, uint32_t cap, uint64_t seed, uint64_
     uint32_t nb;
 
     memset(t, 0, sizeof *t);
-    t->list[LIST_LRU].head = t->list[LIST_LRU].tail = NIL;
-    t->list[LIST_PEND].head = t->list[LIST_PEND].tail = NIL;
+    for (int w = 0; w < LIST_COUNT; w++)
+        t->list[w].head = t->list[w].tail = NIL;
     t->free_head = NIL;
     t->timeout_ns = timeout_ns;
     t->idle_ns = idle_ns;
@@ -352,6 +366,7 @@ static void table_remove(struct nm_latency *l, int tid, uint32_t i)
             t->e[prev].hnext = t->e[i].hnext;
     }
     list_unlink(t, i, LIST_LRU);
+    list_unlink(t, i, LIST_CLOSED);
     pend_stop(l, tid, i);
     t->e[i].hnext = t->free_head;
     t->free_head = i;
@@ -587,6 +602,30 @@ static void expire_idle(struct nm_latency *l, int64_t now)
     }
 }
 
+/*
+ * Forget the TCP connections closed more than TCP_CLOSED_LINGER_NS ago.
+ * Like expire_idle(), only from nm_latency_packet(), so that the table's
+ * occupancy, and with it every eviction, depends on the packets alone.
+ */
+static void expire_closed(struct nm_latency *l, int64_t now)
+{
+    struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+
+    l->next_closed_due = INT64_MAX;
+    /* Each turn takes the tail off the list: at most cap turns. */
+    while (t->list[LIST_CLOSED].tail != NIL) {
+        uint32_t i = t->list[LIST_CLOSED].tail;
+        if (!past(now, t->e[i].closed_ns, TCP_CLOSED_LINGER_NS)) {
+            note_closed_due(l, due_at(t->e[i].closed_ns, TCP_CLOSED_LINGER_NS));
+            break;
+        }
+        if (t->e[i].linked[LIST_PEND])
+            list_unlink(t, i, LIST_CLOSED);   /* still awaits its timeout */
+        else
+            table_remove(l, NM_LAT_TABLE_TCP, i);
+    }
+}
+
 void nm_latency_flush(struct nm_latency *l, int64_t now_ns)
 {
     if (!l->have_now || now_ns > l->now_ns) {
@@ -681,6 +720,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
          * connection on the same ports (tshark starts a new stream too). */
         if ((x->flags & isn_bit(side)) && x->isn[side] != pkt->tcp_seq) {
             pend_stop(l, NM_LAT_TABLE_TCP, i);
+            list_unlink(t, i, LIST_CLOSED);
             memset(x, 0, sizeof *x);
         }
         if (!(x->flags & (T_HAVE_SYN | T_HAVE_SYNACK | T_HS_DONE)))
@@ -787,6 +827,25 @@ static void tcp_data_part(struct nm_latency *l, uint32_t i, const struct nm_pack
         x->snd_max[side] = end;
 }
 
+/* A reset, or the second side's FIN, closes the connection: it goes on the
+ * closed list, to be forgotten TCP_CLOSED_LINGER_NS later (expire_closed)
+ * instead of holding its entry until it is idle (tcp_idle_ns). */
+static void tcp_close_part(struct nm_latency *l, uint32_t i, const struct nm_packet *pkt, int side)
+{
+    struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+    struct lat_tcp *x = &l->tcp[i];
+    const uint16_t both = T_FIN0 | T_FIN1;
+
+    if (pkt->tcp_flags & NM_TCP_FIN)
+        x->flags |= side ? T_FIN1 : T_FIN0;
+    if (t->e[i].linked[LIST_CLOSED] ||
+        (!(pkt->tcp_flags & NM_TCP_RST) && (x->flags & both) != both))
+        return;
+    t->e[i].closed_ns = l->now_ns;
+    list_push_head(t, i, LIST_CLOSED);
+    note_closed_due(l, due_at(l->now_ns, TCP_CLOSED_LINGER_NS));
+}
+
 static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
@@ -819,6 +878,7 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     touch(l, NM_LAT_TABLE_TCP, i);
     tcp_handshake_part(l, i, pkt, side, flow_id);
     tcp_data_part(l, i, pkt, side, flow_id);
+    tcp_close_part(l, i, pkt, side);
 }
 
 /* ---------------------------------------------------------------- DNS */
@@ -994,6 +1054,8 @@ void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         expire_pending(l, l->now_ns);
     if (l->now_ns > l->next_idle_due)
         expire_idle(l, l->now_ns);
+    if (l->now_ns > l->next_closed_due)
+        expire_closed(l, l->now_ns);
 
     if (pkt->ip_version != 4 && pkt->ip_version != 6)
         return;
@@ -1055,7 +1117,7 @@ struct nm_latency *nm_latency_new(const struct nm_latency_config *cfg,
         return NULL;
     if (sink != NULL)
         l->sink = *sink;
-    l->next_pend_due = l->next_idle_due = INT64_MAX;
+    l->next_pend_due = l->next_idle_due = l->next_closed_due = INT64_MAX;
     for (int tid = 0; tid < NM_LAT_TABLE_COUNT; tid++) {
         if (!table_init(&l->tab[tid], caps[tid], cfg->hash_seed,
                         HASH_DOMAIN_BASE + (uint64_t)tid, tmo[tid], idle[tid])) {

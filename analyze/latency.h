@@ -123,7 +123,12 @@
  *   other udp      10 s: a request/response service that has not answered
  *                  in 10 s has had its request retried or abandoned.
  * Connections and UDP flows are forgotten after tcp_idle_ns (300 s, as the
- * flow engine) / udp_idle_ns (60 s) without packets.
+ * flow engine) / udp_idle_ns (60 s) without packets.  A TCP connection is
+ * forgotten sooner, 10 s after it closed (a FIN seen from each side, or a
+ * reset): long enough for its last retransmissions, after which a packet
+ * of it starts a connection picked up without a SYN.  (Kept for the whole
+ * idle time, closed connections filled the 65,536-entry table: mixed.pcap's
+ * 218,000 connections in 626 s forced 152,464 evictions.)
  *
  * Every table has a fixed capacity.  Inserting into a full table evicts its
  * least recently active entry, to within 1 s of packet time (counted per

@@ -430,6 +430,72 @@ static void test_syn_flood(void)
     nm_latency_free(l);
 }
 
+/* A connection closed both ways is forgotten 10 s after its second FIN (by
+ * the next packet, never by flush), a reset one 10 s after the reset.
+ * Within those 10 s a retransmitted FIN with data gives no sample (Karn),
+ * and closed connections passing through a small table evict nothing. */
+static void test_closed_forgotten(void)
+{
+    struct nm_latency *l = make(NULL);
+    const struct nm_latency_counters *c = nm_latency_counters(l);
+
+    feed(l, c2s(T0, SYN, 1000, 0, 0));
+    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    feed(l, c2s(T0 + MS(12), ACK, 1001, 5001, 0));
+    feed(l, c2s(T0 + MS(20), NM_TCP_FIN | PSHACK, 1001, 5001, 100));
+    feed(l, s2c(T0 + MS(30), NM_TCP_FIN | ACK, 5001, 1102, 0));    /* closed here */
+    feed(l, c2s(T0 + MS(31), ACK, 1102, 5002, 0));
+    CHECK_EQ_U(nkind(NM_LAT_TCP_DATA_ACK), 1);
+    CHECK_EQ_U(val(NM_LAT_TCP_DATA_ACK, 0), MS(10));
+    /* the client's last ACK was lost: FIN and data again, the server's
+     * duplicate ACK */
+    feed(l, c2s(T0 + SEC(1), NM_TCP_FIN | PSHACK, 1001, 5002, 100));
+    feed(l, s2c(T0 + SEC(1) + MS(10), ACK, 5002, 1102, 0));
+    CHECK_EQ_U(nkind(NM_LAT_TCP_DATA_ACK), 1);
+    nm_latency_flush(l, T0 + SEC(5));
+    CHECK_EQ_U(c->in_use[NM_LAT_TABLE_TCP], 1);
+    feed(l, udp(T0 + MS(30) + SEC(10), CLI, 40000, NTP, 123));
+    CHECK_EQ_U(c->in_use[NM_LAT_TABLE_TCP], 1);      /* exactly 10 s: not yet */
+    feed(l, udp(T0 + MS(30) + SEC(10) + 1, CLI, 40000, NTP, 123));
+    CHECK_EQ_U(c->in_use[NM_LAT_TABLE_TCP], 0);
+
+    /* reset by the server in mid-connection */
+    feed(l, c2s(T0 + SEC(20), SYN, 7000, 0, 0));
+    feed(l, s2c(T0 + SEC(20) + MS(10), SYNACK, 9000, 7001, 0));
+    feed(l, c2s(T0 + SEC(20) + MS(12), ACK, 7001, 9001, 0));
+    feed(l, s2c(T0 + SEC(21), RSTACK, 9001, 7001, 0));
+    feed(l, udp(T0 + SEC(31), CLI, 40000, NTP, 123));
+    CHECK_EQ_U(c->in_use[NM_LAT_TABLE_TCP], 1);
+    feed(l, udp(T0 + SEC(31) + 1, CLI, 40000, NTP, 123));
+    CHECK_EQ_U(c->in_use[NM_LAT_TABLE_TCP], 0);
+    CHECK_EQ_U(nkind(NM_LAT_TCP_HANDSHAKE), 2);
+    nm_latency_free(l);
+
+    /* 200 closed connections, one a second, through a 16-entry table:
+     * about 11 are held at a time, none is evicted, every handshake and
+     * data sample is there */
+    struct nm_latency_config cfg;
+    nm_latency_config_default(&cfg);
+    cfg.max_tcp = 16;
+    l = make(&cfg);
+    c = nm_latency_counters(l);
+    for (uint32_t i = 0; i < 200; i++) {
+        int64_t t = T0 + SEC(i);
+        uint16_t port = (uint16_t)(20000 + i);
+        feed(l, tcp(t, CLI, port, SRV, 80, SYN, 100, 0, 0));
+        feed(l, tcp(t + MS(5), SRV, 80, CLI, port, SYNACK, 500, 101, 0));
+        feed(l, tcp(t + MS(6), CLI, port, SRV, 80, PSHACK, 101, 501, 10));
+        feed(l, tcp(t + MS(9), SRV, 80, CLI, port, NM_TCP_FIN | ACK, 501, 111, 0));
+        feed(l, tcp(t + MS(10), CLI, port, SRV, 80, NM_TCP_FIN | ACK, 111, 502, 0));
+        feed(l, tcp(t + MS(11), SRV, 80, CLI, port, ACK, 502, 112, 0));
+    }
+    CHECK_EQ_U(c->evictions[NM_LAT_TABLE_TCP], 0);
+    CHECK_EQ_U(c->peak[NM_LAT_TABLE_TCP], 11);
+    CHECK_EQ_U(nkind(NM_LAT_TCP_HANDSHAKE), 200);
+    CHECK_EQ_U(nkind(NM_LAT_TCP_DATA_ACK), 200);
+    nm_latency_free(l);
+}
+
 static void test_synack_never_acked(void)
 {
     struct nm_latency *l = make(NULL);
@@ -1010,6 +1076,7 @@ int main(int argc, char **argv)
     test_one_direction_server();
     test_missing_syn();
     test_reordered_handshake();
+    test_closed_forgotten();
     test_syn_flood();
     test_synack_never_acked();
     test_port_reuse();
