@@ -193,10 +193,7 @@ static int latency_kind_index(const unsigned char *kind)
     return -1;
 }
 
-/* Percentile pct of a kind's n samples, by latency_stats' definition
- * (schema/v2.sql): the value of rank ceil(pct% of n) inside the bucket that
- * holds it, with the view's integer and floating-point steps so that the
- * result is the same double. */
+/* One kind's totals and its p50, p90 and p99, for read_latency(). */
 struct kind_buckets {
     uint64_t n;
     int64_t sum_ns, max_ns;
@@ -207,6 +204,11 @@ struct kind_buckets {
 
 static const int wanted_pct[3] = { 50, 90, 99 };
 
+/* The next bucket of a kind, in increasing order.  A wanted rank r in it
+ * takes its value by latency_stats' definition (schema/v2.sql): the bucket's
+ * smallest value for its first rank, its largest for its last, linear in
+ * between, with the view's integer and floating-point steps so that the
+ * result is the same double. */
 static void bucket_ranks(struct kind_buckets *kb, uint64_t count, int64_t min_ns, int64_t max_ns)
 {
     uint64_t first = kb->cum + 1, last = kb->cum + count;
