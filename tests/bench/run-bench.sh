@@ -20,7 +20,8 @@
 #   CC             compiler for the helpers (default cc)
 #
 # Measured, each the best wall time of NM_BENCH_RUNS runs, from the page
-# cache (the file is read once before):
+# cache (the file is read once before); the ceiling and nm-capture's four
+# runs take turns, the others run in a row:
 #   pcapcount        bare libpcap pcap_next_ex loop (tests/bench/pcapcount.c): the floor
 #   sqlite ceiling   one `packets` row per frame, best SQLite settings
 #                    (tests/bench/sqlite_ceiling.c): the ceiling for per-packet mode
@@ -96,25 +97,49 @@ run_once() {
 
 clean_db() { rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm" "$tmp/db-journal" "$tmp/log"; }
 
-# bench NAME COMMAND...: best of RUNS; appends "name<TAB>best<TAB>rss_kb<TAB>status" to $tmp/rows.
-bench() {
-    name=$1; shift
-    best=""; rss=0; status=ok
-    i=0
-    while [ $i -lt "$RUNS" ]; do
-        i=$((i + 1))
+# measure SLOT NAME COMMAND...: one more run of a command.  Its best wall
+# time, largest RSS and first failure so far live in $tmp/slot.SLOT as
+# "name<TAB>best<TAB>rss_kb<TAB>status" (best "none" before a run succeeds:
+# read splits at runs of tabs, so no field may be empty); after a failure it
+# is not run again.
+measure() {
+    slot=$1; name=$2; shift 2
+    best=none; rss=0; status=ok
+    if [ -f "$tmp/slot.$slot" ]; then
+        IFS="$(printf '\t')" read -r name best rss status <"$tmp/slot.$slot"
+    fi
+    if [ "$status" = ok ]; then
         clean_db
         run_once "$@"
         if [ "$RC" -ne 0 ]; then
             status="exit $RC: $(tail -n 1 "$tmp/out")"
-            break
+        else
+            best=$(awk -v a="$best" -v b="$WALL" 'BEGIN { print (a == "none" || b < a) ? b : a }')
+            [ "$RSS_KB" -gt "$rss" ] 2>/dev/null && rss=$RSS_KB
         fi
-        best=$(awk -v a="$best" -v b="$WALL" 'BEGIN { print (a == "" || b < a) ? b : a }')
-        [ "$RSS_KB" -gt "$rss" ] 2>/dev/null && rss=$RSS_KB
-    done
+    fi
+    printf '%s\t%s\t%s\t%s\n' "$name" "$best" "$rss" "$status" >"$tmp/slot.$slot"
+}
+
+# report SLOT: appends the slot's row to $tmp/rows and prints it.
+report() {
+    IFS="$(printf '\t')" read -r name best rss status <"$tmp/slot.$1"
+    [ "$best" = none ] && best=""
     printf '%s\t%s\t%s\t%s\n' "$name" "${best:-0}" "$rss" "$status" >>"$tmp/rows"
     printf '  %-28s best %8s s   peak RSS %7s MB   %s\n' "$name" "${best:--}" \
         "$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')" "$status"
+}
+
+# bench NAME COMMAND...: best of RUNS runs in a row; appends its row to $tmp/rows.
+nslot=0
+bench() {
+    nslot=$((nslot + 1))
+    i=0
+    while [ $i -lt "$RUNS" ]; do
+        i=$((i + 1))
+        measure b$nslot "$@"
+    done
+    report b$nslot
 }
 
 # nm-capture's own count (sessions.packets), when the sqlite3 shell is there.
@@ -134,21 +159,37 @@ echo "$MAIN: $PACKETS packets, $BYTES bytes; best of $RUNS runs each"
 : >"$tmp/rows"
 
 bench "pcapcount (libpcap loop)" "$OUT/pcapcount" "$FILE"
-bench "sqlite ceiling" "$OUT/sqlite_ceiling" schema/schema.sql "$FILE" "$tmp/db"
-if [ $have_nm = 1 ]; then
-    bench "nm-capture per-packet" "$NMCAP" -q --no-report -r "$FILE" -d "$tmp/db" -l "$tmp/log"
-    nm_full_packets=$(nm_packets)
-    bench "nm-capture -A aggregate" "$NMCAP" -q --no-report -A -r "$FILE" -d "$tmp/db"
-    nm_agg_packets=$(nm_packets)
-    # The latency distribution of that run, per kind (milliseconds).
-    lat_table=$(sqlite3 -batch -separator ' | ' "$tmp/db" "SELECT '| ' || kind, samples,
-        printf('%.3f', p50_us / 1000), printf('%.3f', p90_us / 1000),
-        printf('%.3f', p99_us / 1000), printf('%.3f', max_us / 1000) || ' |'
-        FROM latency_stats ORDER BY kind" 2>/dev/null)
-    # The cost of latency tracking (issue 3's budget: 15 %), same run.
-    bench "nm-capture per-packet --no-latency" "$NMCAP" -q --no-report --no-latency -r "$FILE" -d "$tmp/db" \
+# The SQLite ceiling and nm-capture's four runs take turns (ceiling,
+# per-packet, -A, per-packet --no-latency, -A --no-latency, then again), so
+# the ratios compare runs minutes apart at most: this shared VM drifts by
+# 10-30 % within minutes, and with each command's runs in a row the
+# latency cost of two bench runs 40 minutes apart came out 24 % and 5 %.
+i=0
+while [ $i -lt "$RUNS" ]; do
+    i=$((i + 1))
+    measure ceiling "sqlite ceiling" "$OUT/sqlite_ceiling" schema/schema.sql "$FILE" "$tmp/db"
+    [ $have_nm = 1 ] || continue
+    measure packets "nm-capture per-packet" "$NMCAP" -q --no-report -r "$FILE" -d "$tmp/db" \
         -l "$tmp/log"
-    bench "nm-capture -A --no-latency" "$NMCAP" -q --no-report -A --no-latency -r "$FILE" -d "$tmp/db"
+    [ $i -eq "$RUNS" ] && nm_full_packets=$(nm_packets)
+    measure aggregate "nm-capture -A aggregate" "$NMCAP" -q --no-report -A -r "$FILE" -d "$tmp/db"
+    if [ $i -eq "$RUNS" ]; then
+        nm_agg_packets=$(nm_packets)
+        # The latency distribution of that run, per kind (milliseconds).
+        lat_table=$(sqlite3 -batch -separator ' | ' "$tmp/db" "SELECT '| ' || kind, samples,
+            printf('%.3f', p50_us / 1000), printf('%.3f', p90_us / 1000),
+            printf('%.3f', p99_us / 1000), printf('%.3f', max_us / 1000) || ' |'
+            FROM latency_stats ORDER BY kind" 2>/dev/null)
+    fi
+    # The cost of latency tracking (issue 3's budget: 15 %).
+    measure packets-nolat "nm-capture per-packet --no-latency" "$NMCAP" -q --no-report --no-latency \
+        -r "$FILE" -d "$tmp/db" -l "$tmp/log"
+    measure aggregate-nolat "nm-capture -A --no-latency" "$NMCAP" -q --no-report -A --no-latency \
+        -r "$FILE" -d "$tmp/db"
+done
+report ceiling
+if [ $have_nm = 1 ]; then
+    for slot in packets aggregate packets-nolat aggregate-nolat; do report $slot; done
 fi
 if command -v tshark >/dev/null 2>&1; then
     bench "tshark io,stat,10" tshark -n -q -z io,stat,10 -r "$FILE"
