@@ -243,7 +243,8 @@ res=$OUT/results.md
     echo "Machine: $(nproc) CPUs, $(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)," \
          "$(awk '/MemTotal/ { printf "%.0f GB RAM", $2 / 1048576 }' /proc/meminfo)."
     echo "Capture: \`$FILE\`, $PACKETS packets, $BYTES bytes, read from the page cache."
-    echo "Each figure is the best wall time of $RUNS runs (tests/bench/run-bench.sh)," \
+    echo "Each figure is the best wall time of $RUNS runs (tests/bench/run-bench.sh;" \
+         "the ceiling and nm-capture's runs take turns)," \
          "netmon commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')."
     echo "Versions: $(tshark --version 2>/dev/null | head -n 1 | sed 's/ (Git.*//');" \
          "$(tcpdump --version 2>/dev/null | head -n 2 | tr '\n' ' ')"
