@@ -6,6 +6,7 @@
  */
 #include "db_internal.h"
 #include "summary.h"
+#include "../analyze/lathist.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -204,27 +205,17 @@ struct kind_buckets {
 
 static const int wanted_pct[3] = { 50, 90, 99 };
 
-/* The next bucket of a kind, in increasing order.  A wanted rank r in it
- * takes its value by latency_stats' definition (schema/v2.sql): the bucket's
- * smallest value for its first rank, its largest for its last, linear in
- * between, with the view's integer and floating-point steps so that the
- * result is the same double. */
+/* The next bucket of a kind, in increasing order: a wanted rank in it takes
+ * its value by nm_lathist_rank_value(), the definition latency_stats
+ * (schema/v2.sql) follows. */
 static void bucket_ranks(struct kind_buckets *kb, uint64_t count, int64_t min_ns, int64_t max_ns)
 {
-    uint64_t first = kb->cum + 1, last = kb->cum + count;
-    kb->cum = last;
-    for (int i = 0; i < 3; i++) {
-        uint64_t r = kb->rank[i];
-        if (count == 0 || r < first || r > last)
-            continue;
-        if (count <= 1 || r <= first)
-            kb->value_us[i] = (double)min_ns / 1000.0;
-        else if (r >= last)
-            kb->value_us[i] = (double)max_ns / 1000.0;
-        else
-            kb->value_us[i] = ((double)min_ns + (double)((max_ns - min_ns) * (int64_t)(r - first)) *
-                                                    1.0 / (double)(count - 1)) / 1000.0;
-    }
+    uint64_t first = kb->cum + 1;
+    kb->cum += count;
+    for (int i = 0; i < 3; i++)
+        if (count > 0 && kb->rank[i] >= first && kb->rank[i] <= kb->cum)
+            kb->value_us[i] = nm_lathist_rank_value(kb->rank[i], first, count, (double)min_ns,
+                                                    (double)max_ns) / 1000.0;
 }
 
 /* One histogram row of the session, for read_latency(). */
