@@ -87,7 +87,6 @@ enum stmt_id {
     " client_port, server, server_port, answered_by, value_us) VALUES "
 #define LATENCY_COLUMNS 11
 #define LATENCY_BATCH 32
-static const char stmt_sql_latency_head[] = LATENCY_HEAD;
 
 static const char *const stmt_sql[ST_COUNT] = {
     /* IMMEDIATE takes the write lock now (waiting up to the busy timeout)
@@ -1212,12 +1211,12 @@ static void bind_latency(sqlite3_stmt *s, int base, int64_t session_id,
 static sqlite3_stmt *latency_batch_stmt(struct nm_db *db)
 {
     if (db->lat_batch_stmt == NULL) {
-        static const char row[] = ",(?,?,?,?,?,?,?,?,?,?,?)";
-        char sql[sizeof stmt_sql_latency_head + LATENCY_BATCH * (sizeof row - 1)];
-        size_t n = (size_t)snprintf(sql, sizeof sql, "%s", stmt_sql_latency_head);
-        for (int i = 0; i < LATENCY_BATCH; i++) {
-            memcpy(sql + n, row + (i == 0), sizeof row - 1 - (i == 0));
-            n += sizeof row - 1 - (i == 0);
+        static const char more[] = ",(?,?,?,?,?,?,?,?,?,?,?)";
+        char sql[sizeof LATENCY_HEAD + LATENCY_BATCH * sizeof more];
+        size_t n = (size_t)snprintf(sql, sizeof sql, "%s", stmt_sql[ST_LATENCY]);
+        for (int i = 1; i < LATENCY_BATCH; i++) {
+            memcpy(sql + n, more, sizeof more - 1);
+            n += sizeof more - 1;
         }
         sql[n] = '\0';
         int rc = sqlite3_prepare_v3(db->conn, sql, (int)n + 1, SQLITE_PREPARE_PERSISTENT,
