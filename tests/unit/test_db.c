@@ -932,6 +932,60 @@ static void test_read_only(void)
     remove_db(p);
 }
 
+/* ------------------------------------------------- latency sample rows -- */
+
+/* Samples wait in nm_db until 32 make one INSERT or the transaction
+ * commits: 70 samples (two full statements and 6 single rows) come back in
+ * order with every column; samples of a rolled-back transaction are gone,
+ * also the ones not yet inserted. */
+static void test_latency_rows(void)
+{
+    const char *p = tpath("latrows.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    struct nm_latency_sample x;
+    memset(&x, 0, sizeof x);
+    x.kind = NM_LAT_DNS;
+    x.ip_version = 4;
+    x.ip_proto = 17;
+    x.client.b[0] = 10, x.client.b[3] = 1;
+    x.server.b[0] = 10, x.server.b[3] = 53;
+    x.server_port = 53;
+    x.by_server = true;
+    CHECK(nm_db_begin(db) == 0);
+    for (int i = 0; i < 70; i++) {
+        x.ts_ns = 1000 + i;
+        x.flow_id = (uint64_t)i + 1;
+        x.client_port = (uint16_t)(40000 + i);
+        x.value_ns = 1500 * (int64_t)(i + 1);
+        CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    }
+    CHECK(nm_db_commit(db) == 0);
+    /* 40 more, rolled back: 32 went in as a statement, 8 were waiting */
+    CHECK(nm_db_begin(db) == 0);
+    for (int i = 0; i < 40; i++)
+        CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    CHECK(nm_db_rollback(db) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    CHECK(nm_db_commit(db) == 0);
+
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples"), 70);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples WHERE ts_ns = 1000 + id - 1"
+                        " AND flow_id = id AND client_port = 39999 + id"
+                        " AND value_us = 1.5 * id"), 70);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples WHERE session_id = 1"
+                        " AND kind = 'dns' AND ip_proto = 17 AND client = '10.0.0.1'"
+                        " AND server = '10.0.0.53' AND server_port = 53"
+                        " AND answered_by = 'server'"), 70);
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
 /* ---------------------------------------- summary latency == the view -- */
 
 /* nm_db_read_summary computes latency_stats' values itself (the view is
@@ -1277,6 +1331,7 @@ int main(int argc, char **argv)
     test_second_atomic();
     test_wal_bounded();
     test_summary_latency_view();
+    test_latency_rows();
     measure_insert_rate();
     rmdir(dir);
     return check_report(argv[0]);
