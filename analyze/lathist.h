@@ -45,6 +45,13 @@ struct nm_lathist_rec {
     int64_t sum_ns, min_ns, max_ns;
 };
 
+/* Nearest rank of percentile pct among n samples: ceil(pct% of n), the
+ * 1-based rank latency_stats and every report use (0 when n is 0). */
+static inline uint64_t nm_lathist_nearest_rank(uint64_t n, unsigned pct)
+{
+    return (n * pct + 99) / 100;
+}
+
 /*
  * Value of rank r (1-based, nearest-rank order) inside a bucket whose
  * samples have ranks first_rank .. first_rank + count - 1: the bucket's min

@@ -2,6 +2,7 @@
  * latency_hist.c - see latency_hist.h.
  */
 #include "latency_hist.h"
+#include "../analyze/lathist.h"
 
 #include <math.h>
 #include <string.h>
@@ -136,7 +137,7 @@ double nm_hist_percentile(const struct nm_hist *h, size_t g, unsigned pct)
     if (g >= h->ngroups || h->groups[g].samples == 0)
         return 0;
     const struct nm_hist_group *gr = &h->groups[g];
-    uint64_t rank = (gr->samples * pct + 99) / 100, seen = 0;
+    uint64_t rank = nm_lathist_nearest_rank(gr->samples, pct), seen = 0;
     size_t i = 0;
 
     if (rank == 0)

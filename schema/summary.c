@@ -203,7 +203,7 @@ struct kind_buckets {
     uint64_t cum;              /* samples in the buckets read so far */
 };
 
-static const int wanted_pct[3] = { 50, 90, 99 };
+static const unsigned wanted_pct[3] = { 50, 90, 99 };
 
 /* The next bucket of a kind, in increasing order: a wanted rank in it takes
  * its value by nm_lathist_rank_value(), the definition latency_stats
@@ -291,7 +291,7 @@ static int read_latency(struct nm_db *db, struct nm_summary *out)
     }
     for (int k = 0; k < NM_LAT_KIND_COUNT; k++)
         for (int i = 0; i < 3; i++)
-            kb[k].rank[i] = ((uint64_t)wanted_pct[i] * kb[k].n + 99) / 100;
+            kb[k].rank[i] = nm_lathist_nearest_rank(kb[k].n, wanted_pct[i]);
     /* ... then the buckets in order, rows of one bucket (the same kind
      * over several protocols) merged as the view's GROUP BY does. */
     for (size_t i = 0; i < n;) {
