@@ -130,6 +130,8 @@ struct run_state {
     struct nm_lathist *lathist;   /* every sample, also in aggregate mode */
     bool lathist_failed;          /* out of memory once: said in the log */
     int64_t lathist_flushed_ns;   /* CLOCK_MONOTONIC of its last flush */
+    bool pkt_from_flow_client;    /* the packet in nm_latency_packet() came from its
+                                     flow's client (the verdict's from_client) */
     FILE *eventlog;
     char *eventlog_buf;           /* its stdio buffer (setvbuf) */
     int64_t session_id;
@@ -154,8 +156,24 @@ static void sink_latency(void *ctx, const struct nm_latency_sample *s)
         nm_writer_put_log(st->writer, NM_LOG_WARNING,
                           "out of memory for a latency histogram: some samples not counted");
     }
-    if (!st->opt->aggregate)
-        nm_writer_put_latency(st->writer, s);
+    if (!st->opt->aggregate) {
+        /* A sample is stopped by the packet in hand, and its row borrows
+         * that packet's flow's addresses: the sample's client is the flow's
+         * server when the packet came from the sample's server and the
+         * flow's client, or from the sample's client and the flow's server. */
+        struct nm_db_latency_row r = {
+            .ts_ns = s->ts_ns,
+            .flow_id = s->flow_id,
+            .value_ns = s->value_ns,
+            .kind = s->kind,
+            .ip_proto = s->ip_proto,
+            .flags = (uint8_t)((s->by_server ? NM_DB_LAT_BY_SERVER : 0) |
+                               (s->by_server == st->pkt_from_flow_client
+                                    ? NM_DB_LAT_CLIENT_IS_FLOW_SERVER
+                                    : 0)),
+        };
+        nm_writer_put_latency(st->writer, &r);
+    }
 }
 
 static void sink_latency_timeout(void *ctx, const struct nm_latency_timeout *t)
@@ -304,8 +322,10 @@ static void capture_loop(struct run_state *st, struct nm_run_result *res)
             nm_decode(st->linktype, sp.data, sp.cap_len, sp.wire_len, pkt);
             pkt->ts_ns = sp.ts_ns;
             nm_engine_packet(st->engine, pkt, &verdict);
-            if (st->latency)
+            if (st->latency) {
+                st->pkt_from_flow_client = verdict.from_client;
                 nm_latency_packet(st->latency, pkt, verdict.flow_id);
+            }
             nm_writer_commit_packet(st->writer, verdict.flow_id);
             packets++;
             if (opt->count && packets >= opt->count) {

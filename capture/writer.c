@@ -69,7 +69,7 @@ struct nm_wrec {
         struct nm_addr_rec addr;
         struct nm_second_rec second;
         struct nm_drops_rec drops;
-        struct nm_latency_sample latency;
+        struct nm_db_latency_row latency;
         struct nm_latency_timeout latency_timeout;
         struct nm_lathist_rec latency_bucket;
         struct {
@@ -595,9 +595,9 @@ void nm_writer_put_drops(struct nm_writer *w, const struct nm_drops_rec *rec)
     PUT_RECORD(w, NM_WREC_DROPS, drops, rec);
 }
 
-void nm_writer_put_latency(struct nm_writer *w, const struct nm_latency_sample *s)
+void nm_writer_put_latency(struct nm_writer *w, const struct nm_db_latency_row *r)
 {
-    PUT_RECORD(w, NM_WREC_LATENCY, latency, s);
+    PUT_RECORD(w, NM_WREC_LATENCY, latency, r);
 }
 
 void nm_writer_put_latency_timeout(struct nm_writer *w, const struct nm_latency_timeout *t)

@@ -58,7 +58,7 @@ void nm_writer_put_second(struct nm_writer *w, const struct nm_second_rec *rec);
 void nm_writer_put_drops(struct nm_writer *w, const struct nm_drops_rec *rec);
 void nm_writer_put_malformed(struct nm_writer *w, enum nm_malformed reason, uint64_t count);
 void nm_writer_put_session(struct nm_writer *w, const struct nm_session_final *fin);
-void nm_writer_put_latency(struct nm_writer *w, const struct nm_latency_sample *s);
+void nm_writer_put_latency(struct nm_writer *w, const struct nm_db_latency_row *r);
 void nm_writer_put_latency_timeout(struct nm_writer *w, const struct nm_latency_timeout *t);
 void nm_writer_put_latency_bucket(struct nm_writer *w, const struct nm_lathist_rec *r);
 void nm_writer_put_log(struct nm_writer *w, enum nm_log_level level, const char *message);

@@ -44,6 +44,7 @@
 
 extern const char nm_schema_sql[];  /* schema/schema.sql, built by the Makefile */
 extern const char nm_v2_sql[];      /* schema/v2.sql */
+extern const char nm_v3_sql[];      /* schema/v3.sql */
 
 /*
  * Migrations: migrations[i] takes a database from version i to i + 1.
@@ -53,6 +54,7 @@ extern const char nm_v2_sql[];      /* schema/v2.sql */
 static const char *const migrations[NM_SCHEMA_VERSION] = {
     nm_schema_sql,  /* 0 -> 1 */
     nm_v2_sql,      /* 1 -> 2: latency histograms */
+    nm_v3_sql,      /* 2 -> 3: latency samples as numbers, addresses from flows */
 };
 
 enum stmt_id {
@@ -80,12 +82,12 @@ enum stmt_id {
 
 /* Latency samples go in LATENCY_BATCH rows per statement: 17 % fewer
  * instructions per row than a statement per row (callgrind, mixed-200k:
- * 7.2 k -> 6.0 k).  The rows wait in struct nm_db until there are enough
- * or the transaction commits. */
-#define LATENCY_HEAD                                                                  \
-    "INSERT INTO latency_samples (session_id, ts_ns, flow_id, kind, ip_proto, client," \
-    " client_port, server, server_port, answered_by, value_us) VALUES "
-#define LATENCY_COLUMNS 11
+ * 7.2 k -> 6.0 k, when rows still held addresses as text).  The rows wait
+ * in struct nm_db until there are enough or the transaction commits. */
+#define LATENCY_HEAD                                                                    \
+    "INSERT INTO latency_sample_rows (session_id, ts_ns, flow_id, kind, ip_proto, flags," \
+    " value_ns) VALUES "
+#define LATENCY_COLUMNS 7
 #define LATENCY_BATCH 32
 
 static const char *const stmt_sql[ST_COUNT] = {
@@ -153,7 +155,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO nm_second",
     [ST_MALFORMED] = "INSERT OR REPLACE INTO malformed (session_id, reason, count) VALUES (?,?,?)",
     [ST_LOG] = "INSERT INTO log (session_id, wall_ns, level, message) VALUES (?,?,?,?)",
-    [ST_LATENCY] = LATENCY_HEAD "(?,?,?,?,?,?,?,?,?,?,?)",
+    [ST_LATENCY] = LATENCY_HEAD "(?,?,?,?,?,?,?)",
     [ST_LATENCY_TIMEOUT] =
         "INSERT INTO latency_timeouts (session_id, kind, server, server_port, ip_proto, count)"
         " VALUES (?,?,?,?,?,1) ON CONFLICT (session_id, kind, server, server_port, ip_proto)"
@@ -167,7 +169,7 @@ struct nm_db {
     sqlite3 *conn;
     sqlite3_stmt *lat_batch_stmt;
     unsigned lat_pending;              /* rows waiting in lat_rows */
-    struct nm_latency_sample lat_rows[LATENCY_BATCH];
+    struct nm_db_latency_row lat_rows[LATENCY_BATCH];
     int64_t lat_session[LATENCY_BATCH];
     enum nm_db_mode mode;
     /* Frames in the write-ahead log after this connection's last commit,
@@ -1180,38 +1182,24 @@ int nm_db_log(struct nm_db *db, int64_t session_id, enum nm_log_level level, int
 
 /* ------------------------------------------------------------ latency -- */
 
-/* The text of one sample's addresses, kept until its statement has run
- * (bound with SQLITE_STATIC). */
-struct latency_text {
-    char client[64], server[64];
-};
-
 /* Binds sample x to parameters base+1 .. base+LATENCY_COLUMNS of s. */
 static void bind_latency(sqlite3_stmt *s, int base, int64_t session_id,
-                         const struct nm_latency_sample *x, struct latency_text *t)
+                         const struct nm_db_latency_row *x)
 {
-    int fam = x->ip_version == 6 ? 6 : 4;
-    size_t nc = ip_text(fam, &x->client, t->client, sizeof t->client);
-    size_t ns = ip_text(fam, &x->server, t->server, sizeof t->server);
-    bool ports = x->ip_proto == 6 || x->ip_proto == 17;
     sqlite3_bind_int64(s, base + 1, session_id);
     sqlite3_bind_int64(s, base + 2, x->ts_ns);
     bind_int_if(s, base + 3, x->flow_id != 0, (int64_t)x->flow_id);
-    bind_text(s, base + 4, nm_latency_kind_name((enum nm_latency_kind)x->kind));
+    sqlite3_bind_int(s, base + 4, x->kind);
     sqlite3_bind_int(s, base + 5, x->ip_proto);
-    bind_text_n(s, base + 6, t->client, nc);
-    bind_int_if(s, base + 7, ports, x->client_port);
-    bind_text_n(s, base + 8, t->server, ns);
-    bind_int_if(s, base + 9, ports, x->server_port);
-    bind_text(s, base + 10, x->by_server ? "server" : "client");
-    sqlite3_bind_double(s, base + 11, (double)x->value_ns / 1000.0);
+    sqlite3_bind_int(s, base + 6, x->flags);
+    sqlite3_bind_int64(s, base + 7, x->value_ns);
 }
 
 /* ST_LATENCY with LATENCY_BATCH rows of values. */
 static sqlite3_stmt *latency_batch_stmt(struct nm_db *db)
 {
     if (db->lat_batch_stmt == NULL) {
-        static const char more[] = ",(?,?,?,?,?,?,?,?,?,?,?)";
+        static const char more[] = ",(?,?,?,?,?,?,?)";
         char sql[sizeof LATENCY_HEAD + LATENCY_BATCH * sizeof more];
         size_t n = (size_t)snprintf(sql, sizeof sql, "%s", stmt_sql[ST_LATENCY]);
         for (int i = 1; i < LATENCY_BATCH; i++) {
@@ -1238,28 +1226,25 @@ static int flush_latency(struct nm_db *db)
     if (n == 0)
         return 0;
     if (n == LATENCY_BATCH) {
-        struct latency_text text[LATENCY_BATCH];
         sqlite3_stmt *s = latency_batch_stmt(db);
         if (s == NULL)
             return -1;
         for (unsigned i = 0; i < n; i++)
-            bind_latency(s, (int)i * LATENCY_COLUMNS, db->lat_session[i], &db->lat_rows[i],
-                         &text[i]);
+            bind_latency(s, (int)i * LATENCY_COLUMNS, db->lat_session[i], &db->lat_rows[i]);
         return run(db, s);
     }
     sqlite3_stmt *s = stmt(db, ST_LATENCY);
     if (s == NULL)
         return -1;
     for (unsigned i = 0; i < n; i++) {
-        struct latency_text text;
-        bind_latency(s, 0, db->lat_session[i], &db->lat_rows[i], &text);
+        bind_latency(s, 0, db->lat_session[i], &db->lat_rows[i]);
         if (run(db, s) != 0)
             return -1;
     }
     return 0;
 }
 
-int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_latency_sample *x)
+int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_db_latency_row *x)
 {
     db->lat_rows[db->lat_pending] = *x;
     db->lat_session[db->lat_pending] = session_id;

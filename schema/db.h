@@ -20,7 +20,7 @@
 #include "../analyze/records.h"
 #include "../capture/decode/decode.h"
 
-#define NM_SCHEMA_VERSION 2
+#define NM_SCHEMA_VERSION 3
 
 struct nm_db;
 
@@ -141,10 +141,26 @@ int nm_db_add_drops(struct nm_db *db, int64_t session_id, const struct nm_drops_
 int nm_db_put_malformed(struct nm_db *db, int64_t session_id, enum nm_malformed reason,
                         uint64_t count);
 
+/* A latency sample as stored (latency_sample_rows): numbers only.  Its
+ * addresses and ports are its flow's (the flows row with this flow_id), so
+ * `flags` says which side of the flow is the sample's client. */
+enum {
+    NM_DB_LAT_BY_SERVER = 1,            /* the server sent the packet that stopped the clock */
+    NM_DB_LAT_CLIENT_IS_FLOW_SERVER = 2 /* the sample's client is flows.server_ip */
+};
+struct nm_db_latency_row {
+    int64_t ts_ns;                      /* of the packet that stopped the clock */
+    uint64_t flow_id;                   /* that packet's flow (0: none, stored as NULL) */
+    int64_t value_ns;
+    uint8_t kind;                       /* enum nm_latency_kind */
+    uint8_t ip_proto;
+    uint8_t flags;                      /* NM_DB_LAT_* */
+};
+
 /* Latency: one sample row (inside a transaction it may wait, with up to
  * 31 others, until nm_db_commit(); a rollback drops it with the rest);
  * a timeout adds 1 to its server's count. */
-int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_latency_sample *s);
+int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_db_latency_row *r);
 int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
                               const struct nm_latency_timeout *t);
 /* One latency histogram bucket's totals so far (replaces the previous row). */

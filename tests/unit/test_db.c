@@ -279,7 +279,8 @@ static void test_upgrade_from_v1(void)
                 " (1, 2, 'dns', 17, 'a', 'b', 'server', 30.5),"
                 " (1, 3, 'dns', 6, 'a', 'b', 'server', 20.0),"
                 " (1, 4, 'dns', 17, 'a', 'b', 'server', 30.5),"
-                " (1, 5, 'icmp_echo', 1, 'a', 'b', 'server', 7.25);");
+                " (1, 5, 'icmp_echo', 1, 'a', 'b', 'server', 7.25);"
+                "UPDATE latency_samples SET client_port = 7, answered_by = 'client' WHERE id = 5;");
     sqlite3_close(c);
     struct nm_db *db = open_ok(p, NM_DB_WRITE);
     nm_db_close(db);
@@ -296,6 +297,12 @@ static void test_upgrade_from_v1(void)
     CHECK(q_real(c, "SELECT mean_us FROM latency_per_protocol WHERE proto = 'UDP'") ==
           (10.0 + 30.5 + 30.5) / 3);
     CHECK_EQ_U(q_int(c, "SELECT samples FROM latency_per_protocol WHERE proto = 'all'"), 5);
+    /* version 3 keeps the rows, with the addresses they were stored with */
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(id || ts_ns || kind || ip_proto || client"
+                         " || coalesce(client_port, '-') || server || coalesce(server_port, '-')"
+                         " || answered_by || value_us, ' ') FROM latency_samples"),
+               "11dns17a-b-server10.0 22dns17a-b-server30.5 33dns6a-b-server20.0"
+               " 44dns17a-b-server30.5 55icmp_echo1a7b-client7.25");
     sqlite3_close(c);
     remove_db(p);
 }
@@ -937,7 +944,9 @@ static void test_read_only(void)
 /* Samples wait in nm_db until 32 make one INSERT or the transaction
  * commits: 70 samples (two full statements and 6 single rows) come back in
  * order with every column; samples of a rolled-back transaction are gone,
- * also the ones not yet inserted. */
+ * also the ones not yet inserted.  A row holds numbers: latency_samples
+ * takes the addresses and ports from the sample's flow, the flow's client
+ * or server side as the flags say. */
 static void test_latency_rows(void)
 {
     const char *p = tpath("latrows.db");
@@ -946,20 +955,19 @@ static void test_latency_rows(void)
     if (db == NULL)
         return;
     CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
-    struct nm_latency_sample x;
-    memset(&x, 0, sizeof x);
-    x.kind = NM_LAT_DNS;
-    x.ip_version = 4;
-    x.ip_proto = 17;
-    x.client.b[0] = 10, x.client.b[3] = 1;
-    x.server.b[0] = 10, x.server.b[3] = 53;
-    x.server_port = 53;
-    x.by_server = true;
+    struct nm_flow_rec f = { .ip_version = 4, .ip_proto = 17, .server_port = 53,
+                             .tcp_state = NM_TCPS_NONE, .end_reason = NM_FEND_ACTIVE };
+    f.client.b[0] = 10, f.client.b[3] = 1;
+    f.server.b[0] = 10, f.server.b[3] = 53;
+    struct nm_db_latency_row x = { .kind = NM_LAT_DNS, .ip_proto = 17,
+                                   .flags = NM_DB_LAT_BY_SERVER };
     CHECK(nm_db_begin(db) == 0);
     for (int i = 0; i < 70; i++) {
+        f.flow_id = (uint64_t)i + 1;
+        f.client_port = (uint16_t)(40000 + i);
+        CHECK(nm_db_put_flow(db, sid, &f) == 0);
         x.ts_ns = 1000 + i;
-        x.flow_id = (uint64_t)i + 1;
-        x.client_port = (uint16_t)(40000 + i);
+        x.flow_id = f.flow_id;
         x.value_ns = 1500 * (int64_t)(i + 1);
         CHECK(nm_db_add_latency(db, sid, &x) == 0);
     }
@@ -981,6 +989,63 @@ static void test_latency_rows(void)
                         " AND kind = 'dns' AND ip_proto = 17 AND client = '10.0.0.1'"
                         " AND server = '10.0.0.53' AND server_port = 53"
                         " AND answered_by = 'server'"), 70);
+    sqlite3_close(c);
+
+    /* The sample's client is the flow's server (a query from the side that
+     * did not send the flow's first packet), answered by the client; an
+     * ICMP echo shows no ports (the flow holds its identifier there); a
+     * sample whose flow has no row yet shows no addresses. */
+    CHECK(nm_db_begin(db) == 0);
+    x = (struct nm_db_latency_row){ .ts_ns = 5000, .flow_id = 3, .value_ns = 7,
+                                    .kind = NM_LAT_DNS, .ip_proto = 17,
+                                    .flags = NM_DB_LAT_CLIENT_IS_FLOW_SERVER };
+    CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    f = (struct nm_flow_rec){ .flow_id = 100, .ip_version = 6, .ip_proto = 58,
+                              .client_port = 777, .server_port = 777,
+                              .tcp_state = NM_TCPS_NONE, .end_reason = NM_FEND_IDLE };
+    f.client.b[0] = 0xfe, f.client.b[1] = 0x80, f.client.b[15] = 1;
+    f.server.b[0] = 0xfe, f.server.b[1] = 0x80, f.server.b[15] = 2;
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    x = (struct nm_db_latency_row){ .ts_ns = 6000, .flow_id = 100, .value_ns = 1,
+                                    .kind = NM_LAT_ICMPV6_ECHO, .ip_proto = 58,
+                                    .flags = NM_DB_LAT_BY_SERVER };
+    CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    x.ts_ns = 7000, x.flow_id = 101;
+    CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    CHECK(nm_db_commit(db) == 0);
+    c = raw_open(p);
+    CHECK_EQ_S(q_text(c, "SELECT kind || ' ' || client || ':' || client_port || ' '"
+                         " || server || ':' || server_port || ' ' || answered_by || ' '"
+                         " || value_us FROM latency_samples WHERE ts_ns = 5000"),
+               "dns 10.0.0.53:53 10.0.0.1:40002 client 0.007");
+    CHECK_EQ_S(q_text(c, "SELECT kind || ' ' || client || ' ' || server || ' '"
+                         " || coalesce(client_port, 'null') || coalesce(server_port, 'null')"
+                         " FROM latency_samples WHERE ts_ns = 6000"),
+               "icmpv6_echo fe80::1 fe80::2 nullnull");
+    CHECK_EQ_S(q_text(c, "SELECT coalesce(client, 'null') || coalesce(server, 'null')"
+                         " || ' ' || kind FROM latency_samples WHERE ts_ns = 7000"),
+               "nullnull icmpv6_echo");
+    sqlite3_close(c);
+
+    /* Every kind code reads back as its name, in the view and in
+     * latency_kinds.code (the schema spells the codes out). */
+    CHECK(nm_db_begin(db) == 0);
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
+        x = (struct nm_db_latency_row){ .ts_ns = 10000 + k, .flow_id = 1, .value_ns = 1,
+                                        .kind = (uint8_t)k, .ip_proto = 6 };
+        CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    }
+    CHECK(nm_db_commit(db) == 0);
+    c = raw_open(p);
+    for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
+        char sql[160];
+        const char *name = nm_latency_kind_name((enum nm_latency_kind)k);
+        snprintf(sql, sizeof sql, "SELECT kind FROM latency_samples WHERE ts_ns = %d", 10000 + k);
+        CHECK_EQ_S(q_text(c, sql), name);
+        snprintf(sql, sizeof sql, "SELECT kind FROM latency_kinds WHERE code = %d", k);
+        CHECK_EQ_S(q_text(c, sql), name);
+    }
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_kinds"), NM_LAT_KIND_COUNT);
     sqlite3_close(c);
     nm_db_close(db);
     remove_db(p);
