@@ -240,6 +240,11 @@ static void fill_final(const struct run_state *st, struct nm_session_final *fin,
         fin->malformed += t->malformed[i];
     fin->flows_evicted = t->flows_evicted;
     fin->addresses_evicted = t->addresses_evicted;
+    if (st->latency) {
+        const struct nm_latency_counters *c = nm_latency_counters(st->latency);
+        for (int i = 0; i < NM_LAT_TABLE_COUNT; i++)
+            fin->latency_evictions += c->evictions[i];
+    }
 }
 
 static void flush_progress(struct run_state *st, bool final)

@@ -120,8 +120,8 @@ void nm_report_print_json(FILE *fp, const struct nm_report_data *d)
     fprintf(fp, "  \"tcp_resets\": %" PRIu64 ",\n  \"tcp_retransmissions\": %" PRIu64 ",\n",
             s->tcp_resets, s->tcp_retransmissions);
     fprintf(fp, "  \"flows\": %" PRIu64 ",\n  \"flows_evicted\": %" PRIu64 ",\n"
-                "  \"addresses_evicted\": %" PRIu64 ",\n",
-            s->flows, s->flows_evicted, s->addresses_evicted);
+                "  \"addresses_evicted\": %" PRIu64 ",\n  \"latency_evictions\": %" PRIu64 ",\n",
+            s->flows, s->flows_evicted, s->addresses_evicted, s->latency_evictions);
     fprintf(fp, "  \"malformed\": {\"total\": %" PRIu64 ", \"reasons\": {", s->malformed_total);
     first = true;
     for (int m = NM_MAL_NONE + 1; m < NM_MAL_COUNT; m++) {
@@ -294,6 +294,7 @@ void nm_report_print_csv(FILE *fp, const struct nm_report_data *d)
     csv_u64(fp, "flows", "", "total", s->flows);
     csv_u64(fp, "flows", "", "evicted", s->flows_evicted);
     csv_u64(fp, "addresses", "", "evicted", s->addresses_evicted);
+    csv_u64(fp, "latency", "", "evictions", s->latency_evictions);
     csv_u64(fp, "malformed", "", "total", s->malformed_total);
     for (int m = NM_MAL_NONE + 1; m < NM_MAL_COUNT; m++)
         if (s->malformed[m])

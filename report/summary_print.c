@@ -85,6 +85,9 @@ static void print_latency(FILE *fp, const struct nm_summary *s)
     fprintf(fp, "\n  Average latency across all connections: ");
     print_avg(fp, "", &s->latency_all);
     fprintf(fp, "\n");
+    if (s->latency_evictions > 0)
+        fprintf(fp, "  Latency tables full: %" PRIu64 " pending requests or connections forgotten"
+                    " (their samples and timeouts are lost)\n", s->latency_evictions);
 }
 
 void nm_summary_print(FILE *fp, const struct nm_summary *s)

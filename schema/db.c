@@ -104,7 +104,8 @@ static const char *const stmt_sql[ST_COUNT] = {
         "UPDATE sessions SET end_reason = ?2, end_message = ?3, end_wall_ns = ?4,"
         " first_packet_ns = ?5, last_packet_ns = ?6, packets = ?7, bytes = ?8,"
         " captured_bytes = ?9, drops_kernel = ?10, drops_ifdrop = ?11, drops_queue = ?12,"
-        " malformed = ?13, flows_evicted = ?14, addresses_evicted = ?15 WHERE id = ?1",
+        " malformed = ?13, flows_evicted = ?14, addresses_evicted = ?15,"
+        " latency_evictions = ?16 WHERE id = ?1",
     [ST_PACKET] =
         "INSERT INTO packets (session_id, ts_ns, wire_len, cap_len, layers, src_mac, dst_mac,"
         " vlan_outer, vlan_inner, ethertype, ip_version, src_ip, dst_ip, ip_proto, src_port,"
@@ -749,6 +750,7 @@ int nm_db_session_update(struct nm_db *db, int64_t session_id,
     bind_u64(s, 13, fin->malformed);
     bind_u64(s, 14, fin->flows_evicted);
     bind_u64(s, 15, fin->addresses_evicted);
+    bind_u64(s, 16, fin->latency_evictions);
     if (run(db, s) != 0)
         return -1;
     if (sqlite3_changes(db->conn) != 1) {

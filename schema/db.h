@@ -110,6 +110,7 @@ struct nm_session_final {
     uint64_t drops_kernel, drops_ifdrop, drops_queue;
     uint64_t malformed;
     uint64_t flows_evicted, addresses_evicted;
+    uint64_t latency_evictions;   /* entries of the full latency tables forgotten */
 };
 
 int nm_db_session_begin(struct nm_db *db, const struct nm_session_info *info,

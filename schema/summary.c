@@ -36,8 +36,8 @@ static int read_session(struct nm_db *db, struct nm_summary *out)
         "SELECT source, coalesce(link_type_name, ''), end_reason,"
         " coalesce(first_packet_ns, 0), coalesce(last_packet_ns, 0),"
         " start_wall_ns, coalesce(end_wall_ns, 0), packets, bytes, captured_bytes,"
-        " drops_kernel, drops_ifdrop, drops_queue, malformed, flows_evicted, addresses_evicted"
-        " FROM sessions WHERE id = ?1", out->session_id);
+        " drops_kernel, drops_ifdrop, drops_queue, malformed, flows_evicted, addresses_evicted,"
+        " latency_evictions FROM sessions WHERE id = ?1", out->session_id);
     int rc;
 
     if (s == NULL)
@@ -60,6 +60,7 @@ static int read_session(struct nm_db *db, struct nm_summary *out)
         out->malformed_total = nm_db_col_u64(s, 13);
         out->flows_evicted = nm_db_col_u64(s, 14);
         out->addresses_evicted = nm_db_col_u64(s, 15);
+        out->latency_evictions = nm_db_col_u64(s, 16);
     } else if (rc == SQLITE_DONE) {
         char msg[64];
         snprintf(msg, sizeof msg, "no session %lld", (long long)out->session_id);

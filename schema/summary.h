@@ -32,6 +32,7 @@ struct nm_summary {
     uint64_t malformed[NM_MAL_COUNT];
     uint64_t tcp_resets, tcp_retransmissions;
     uint64_t flows, flows_evicted, addresses_evicted;
+    uint64_t latency_evictions;     /* sessions.latency_evictions */
     uint64_t drops_kernel, drops_ifdrop, drops_queue;
     /* Latency per kind (enum nm_latency_kind order), from latency_stats;
      * values in microseconds, meaningful when samples > 0. */

@@ -12,6 +12,12 @@
 -- Compiled in and run by schema/db.c like schema.sql; never edited once
 -- released.
 
+-- Requests and connections the latency tables forgot because they were
+-- full (analyze/latency.h, "Every table has a fixed capacity"): any sample
+-- or timeout still due on them is lost.  Until version 3 only a warning in
+-- the log table said so.
+ALTER TABLE sessions ADD COLUMN latency_evictions INTEGER NOT NULL DEFAULT 0;
+
 -- Kind codes as stored in latency_sample_rows.kind (analyze/latency.h's
 -- enum nm_latency_kind; test_db checks that both agree).
 ALTER TABLE latency_kinds ADD COLUMN code INTEGER;

@@ -109,6 +109,8 @@ want="$want their idle timeout; any sample or timeout still due on them is lost"
 got=$(q "SELECT message FROM log WHERE level = 'warning'")
 [ "$got" = "$want" ] || bad "latency warning: '$got'"
 grep -q "^nm-capture: $want\$" "$tmp/err" || bad "no latency warning on stderr"
+got=$(q "SELECT latency_evictions FROM sessions")
+[ "$got" = $((frames - 65536)) ] || bad "sessions.latency_evictions = '$got', want $((frames - 65536))"
 
 if [ $check_rss = 1 ]; then
     capped=$(tail -n 1 "$tmp/rss-capped")

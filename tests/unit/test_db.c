@@ -466,17 +466,17 @@ static void test_session_and_packets(void)
         .first_packet_ns = 1000000000000000001, .last_packet_ns = 1000000009000000002,
         .packets = 12, .bytes = 3456, .captured_bytes = 3000, .drops_kernel = 1,
         .drops_ifdrop = 2, .drops_queue = 3, .malformed = 4, .flows_evicted = 5,
-        .addresses_evicted = 6,
+        .addresses_evicted = 6, .latency_evictions = 7,
     };
     CHECK(nm_db_session_update(db, sid, &fin) == 0);
     CHECK_EQ_S(q_text(c, "SELECT end_reason || '|' || coalesce(end_message, 'NULL') || '|' || "
                          "end_wall_ns || '|' || first_packet_ns || '|' || last_packet_ns || '|'"
                          " || packets || '|' || bytes || '|' || captured_bytes || '|' || "
                          "drops_kernel || '|' || drops_ifdrop || '|' || drops_queue || '|' || "
-                         "malformed || '|' || flows_evicted || '|' || addresses_evicted "
-                         "FROM sessions WHERE id = 1"),
+                         "malformed || '|' || flows_evicted || '|' || addresses_evicted || '|' || "
+                         "latency_evictions FROM sessions WHERE id = 1"),
                "complete|NULL|1700000005000000000|1000000000000000001|1000000009000000002|12|"
-               "3456|3000|1|2|3|4|5|6");
+               "3456|3000|1|2|3|4|5|6|7");
     fin.end_reason = NM_SESS_READ_ERROR;
     fin.end_message = "trace.pcap: truncated dump file";
     fin.packets = 0;
@@ -813,7 +813,7 @@ static void test_aggregates(void)
         .first_packet_ns = 1000003100000000, .last_packet_ns = 1000031600000000,
         .packets = 5, .bytes = 460, .captured_bytes = 400, .drops_kernel = 7,
         .drops_ifdrop = 8, .drops_queue = 9, .malformed = 6, .flows_evicted = 1,
-        .addresses_evicted = 2,
+        .addresses_evicted = 2, .latency_evictions = 3,
     };
     CHECK(nm_db_session_update(db, sid, &fin) == 0);
     CHECK(nm_db_read_summary(db, sid, &sum) == 0);
@@ -850,6 +850,7 @@ static void test_aggregates(void)
     CHECK_EQ_U(sum.flows, 8);
     CHECK_EQ_U(sum.flows_evicted, 1);
     CHECK_EQ_U(sum.addresses_evicted, 2);
+    CHECK_EQ_U(sum.latency_evictions, 3);
     CHECK_EQ_U(sum.drops_kernel, 7);
     CHECK_EQ_U(sum.drops_ifdrop, 8);
     CHECK_EQ_U(sum.drops_queue, 9);
