@@ -31,7 +31,10 @@
 #   nm-capture -r FILE -d DB -l LOG   (per-packet mode)   } when $BUILD/nm-capture
 #   nm-capture -A -r FILE -d DB       (aggregate mode)    } exists
 # (nm-capture runs with --no-report: the peers draw no graphs either; the
-# report's own cost is measured on its own)
+# report's own cost is measured on its own).  Besides the ratios of the best
+# times, per-packet / ceiling and latency's cost are given round by round
+# (runs seconds apart) with their median: the best of each command may come
+# from rounds minutes apart, and this VM's speed drifts by 10-30 % in minutes.
 # and peak RSS (/usr/bin/time) of nm-capture on small-flows.pcap (2 M spoofed
 # sources), one run per mode; then nm-report on a 10 M-packet database
 # (tests/bench/report-bench.sh).  nm-capture runs with --no-report here: the
@@ -115,6 +118,7 @@ measure() {
             status="exit $RC: $(tail -n 1 "$tmp/out")"
         else
             best=$(awk -v a="$best" -v b="$WALL" 'BEGIN { print (a == "none" || b < a) ? b : a }')
+            echo "$WALL" >>"$tmp/walls.$slot"     # one line per run, in order
             [ "$RSS_KB" -gt "$rss" ] 2>/dev/null && rss=$RSS_KB
         fi
     fi
@@ -281,6 +285,28 @@ res=$OUT/results.md
                 printf "- latency tracking costs %.0f %% of aggregate packets/s\n",
                     100 * (1 - pps["nm-capture -A aggregate"] / pps["nm-capture -A --no-latency"])
         }' "$tmp/rows"
+    # The same ratios per round: runs seconds apart, where the best of each
+    # command may come from rounds minutes apart (a shared VM's speed drifts).
+    paired() {  # paired LABEL SLOT_A SLOT_B KIND: KIND "ratio" = b/a walls, "cost" = 1 - b/a
+        [ -f "$tmp/walls.$2" ] && [ -f "$tmp/walls.$3" ] || return 0
+        paste "$tmp/walls.$2" "$tmp/walls.$3" | awk -v label="$1" -v kind="$4" '
+            NF == 2 && $1 > 0 && $2 > 0 {
+                v[++n] = kind == "cost" ? 100 * (1 - $2 / $1) : $2 / $1
+            }
+            END {
+                if (n == 0) exit
+                for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++)
+                    if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+                med = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+                fmt = kind == "cost" ? "%.0f %%" : "%.2f"
+                line = ""
+                for (i = 1; i <= n; i++) line = line (i > 1 ? ", " : "") sprintf(fmt, v[i])
+                printf "- %s, round by round (sorted): %s; median " fmt "\n", label, line, med
+            }'
+    }
+    paired "nm-capture per-packet / sqlite ceiling" packets ceiling ratio
+    paired "latency tracking's cost in per-packet mode" packets packets-nolat cost
+    paired "latency tracking's cost in aggregate mode" aggregate aggregate-nolat cost
     if [ -n "$lat_table" ]; then
         echo
         echo "Latency measured by nm-capture -A on this capture (ms; from latency_stats):"
