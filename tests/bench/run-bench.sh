@@ -100,16 +100,16 @@ run_once() {
 
 clean_db() { rm -f "$tmp/db" "$tmp/db-wal" "$tmp/db-shm" "$tmp/db-journal" "$tmp/log"; }
 
-# measure SLOT NAME COMMAND...: one more run of a command.  Its best wall
-# time, largest RSS and first failure so far live in $tmp/slot.SLOT as
-# "name<TAB>best<TAB>rss_kb<TAB>status" (best "none" before a run succeeds:
-# read splits at runs of tabs, so no field may be empty); after a failure it
-# is not run again.
+# measure SLOT NAME COMMAND...: one more run of a command.  Its wall times
+# go to $tmp/walls.SLOT, one line per run in order (the best is their
+# minimum); its name, largest RSS and first failure so far to
+# $tmp/slot.SLOT as "name<TAB>rss_kb<TAB>status".  After a failure it is
+# not run again.
 measure() {
     slot=$1; name=$2; shift 2
-    best=none; rss=0; status=ok
+    rss=0; status=ok
     if [ -f "$tmp/slot.$slot" ]; then
-        IFS="$(printf '\t')" read -r name best rss status <"$tmp/slot.$slot"
+        IFS="$(printf '\t')" read -r name rss status <"$tmp/slot.$slot"
     fi
     if [ "$status" = ok ]; then
         clean_db
@@ -117,18 +117,19 @@ measure() {
         if [ "$RC" -ne 0 ]; then
             status="exit $RC: $(tail -n 1 "$tmp/out")"
         else
-            best=$(awk -v a="$best" -v b="$WALL" 'BEGIN { print (a == "none" || b < a) ? b : a }')
-            echo "$WALL" >>"$tmp/walls.$slot"     # one line per run, in order
+            echo "$WALL" >>"$tmp/walls.$slot"
             [ "$RSS_KB" -gt "$rss" ] 2>/dev/null && rss=$RSS_KB
         fi
     fi
-    printf '%s\t%s\t%s\t%s\n' "$name" "$best" "$rss" "$status" >"$tmp/slot.$slot"
+    printf '%s\t%s\t%s\n' "$name" "$rss" "$status" >"$tmp/slot.$slot"
 }
 
-# report SLOT: appends the slot's row to $tmp/rows and prints it.
+# report SLOT: appends the slot's row ("name<TAB>best<TAB>rss_kb<TAB>status")
+# to $tmp/rows and prints it.
 report() {
-    IFS="$(printf '\t')" read -r name best rss status <"$tmp/slot.$1"
-    [ "$best" = none ] && best=""
+    IFS="$(printf '\t')" read -r name rss status <"$tmp/slot.$1"
+    best=""
+    [ -f "$tmp/walls.$1" ] && best=$(sort -g "$tmp/walls.$1" | head -n 1)
     printf '%s\t%s\t%s\t%s\n' "$name" "${best:-0}" "$rss" "$status" >>"$tmp/rows"
     printf '  %-28s best %8s s   peak RSS %7s MB   %s\n' "$name" "${best:--}" \
         "$(awk -v k="$rss" 'BEGIN { printf "%.0f", k / 1024 }')" "$status"
