@@ -19,12 +19,14 @@
 ALTER TABLE sessions ADD COLUMN latency_evictions INTEGER NOT NULL DEFAULT 0;
 
 -- Kind codes as stored in latency_sample_rows.kind (analyze/latency.h's
--- enum nm_latency_kind; test_db checks that both agree).
+-- enum nm_latency_kind; test_db checks that both agree).  The view below
+-- takes the names from here, by the index.
 ALTER TABLE latency_kinds ADD COLUMN code INTEGER;
 UPDATE latency_kinds SET code = CASE kind
     WHEN 'tcp_syn_synack' THEN 0 WHEN 'tcp_synack_ack' THEN 1 WHEN 'tcp_handshake' THEN 2
     WHEN 'tcp_data_ack' THEN 3 WHEN 'dns' THEN 4 WHEN 'icmp_echo' THEN 5
     WHEN 'icmpv6_echo' THEN 6 WHEN 'udp_first_response' THEN 7 END;
+CREATE UNIQUE INDEX latency_kinds_code ON latency_kinds (code);
 
 -- One row per latency sample.  flags: 1 = the server sent the packet that
 -- stopped the clock (answered_by 'server'), 2 = the sample's client is its
@@ -63,10 +65,7 @@ DROP TABLE latency_samples;
 -- ports until it has one; once a capture has ended every flow has its row.
 CREATE VIEW latency_samples AS
 SELECT r.id, r.session_id, r.ts_ns, r.flow_id,
-       CASE r.kind WHEN 0 THEN 'tcp_syn_synack' WHEN 1 THEN 'tcp_synack_ack'
-                   WHEN 2 THEN 'tcp_handshake' WHEN 3 THEN 'tcp_data_ack' WHEN 4 THEN 'dns'
-                   WHEN 5 THEN 'icmp_echo' WHEN 6 THEN 'icmpv6_echo'
-                   WHEN 7 THEN 'udp_first_response' END AS kind,
+       (SELECT k.kind FROM latency_kinds k WHERE k.code = r.kind) AS kind,
        r.ip_proto,
        CASE WHEN r.client IS NOT NULL THEN r.client
             WHEN r.flags & 2 THEN f.server_ip ELSE f.client_ip END AS client,

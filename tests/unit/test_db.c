@@ -1029,7 +1029,7 @@ static void test_latency_rows(void)
     sqlite3_close(c);
 
     /* Every kind code reads back as its name, in the view and in
-     * latency_kinds.code (the schema spells the codes out). */
+     * latency_kinds.code (the one place the schema lists the codes). */
     CHECK(nm_db_begin(db) == 0);
     for (int k = 0; k < NM_LAT_KIND_COUNT; k++) {
         x = (struct nm_db_latency_row){ .ts_ns = 10000 + k, .flow_id = 1, .value_ns = 1,
