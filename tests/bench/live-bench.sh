@@ -1,8 +1,18 @@
 #!/bin/bash
-# tests/bench/live-bench.sh - live capture at rising packet rates: tcpreplay
-# sends a capture into a veth pair (tests/lab/netns.sh) at 50k, 100k, 150k,
-# 250k, 400k and 600k packets/s and then at full speed, and three captures
-# listen on the receiving end, one at a time:
+# tests/bench/live-bench.sh - live capture at rising packet rates: a sender
+# replays a capture into a veth pair (tests/lab/netns.sh) at 50k, 100k,
+# 150k, 250k, 400k and 600k packets/s and then at full speed, and the
+# captures below listen on the receiving end, one at a time.  Two senders,
+# one series each:
+#
+#   tcpreplay                         one frame per system call: about
+#                                     230,000 packets/s at most on the 2-core
+#                                     VM with nothing capturing (a full core)
+#   tests/bench/replay.c              the frames preloaded, 32 per sendmmsg()
+#                                     on a packet socket: about 500,000/s
+#
+# so that the steps above tcpreplay's limit measure the captures, not the
+# sender.  The captures:
 #
 #   nm-capture -i IF                  per-packet mode (rows + event log)
 #   nm-capture -A -i IF               aggregate mode
@@ -19,7 +29,7 @@
 #
 #   live-bench.sh OUT.md          (run-bench.sh calls it; needs root)
 #
-# Environment: BUILD (default build), NM_BENCH_DIR (default
+# Environment: NM_BENCH_LIVE_SENDERS (default "tcpreplay replay"), BUILD (default build), NM_BENCH_DIR (default
 # /tmp/bench-captures), NM_BENCH_LIVE_PCAP (default mixed-200k.pcap: 200,000
 # packets per step keep the whole run near 3 minutes; mixed.pcap's 3.1 M
 # would take ten times as long), NM_BENCH_LIVE_RATES (default
@@ -34,7 +44,8 @@ CAPDIR=${NM_BENCH_DIR:-/tmp/bench-captures}
 PCAP=$CAPDIR/${NM_BENCH_LIVE_PCAP:-mixed-200k.pcap}
 RATES=${NM_BENCH_LIVE_RATES:-50000 100000 150000 250000 400000 600000 top}
 TRIES=${NM_BENCH_LIVE_TRIES:-2}
-LIMIT=${NM_BENCH_LIVE_LIMIT:+--limit=$NM_BENCH_LIVE_LIMIT}
+LIMIT=${NM_BENCH_LIVE_LIMIT:-}
+SENDERS=${NM_BENCH_LIVE_SENDERS:-tcpreplay replay}
 OUTMD=${1:?usage: live-bench.sh OUT.md}
 top=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$top" || exit 2
@@ -61,6 +72,10 @@ trap bench_down EXIT
 W=$NM_LAB_TMP
 cp "$BUILD/nm-capture" "$W/nm-capture"   # a rebuild during the run changes nothing
 NC=$W/nm-capture
+case " $SENDERS " in *" replay "*)
+    ${CC:-cc} -std=c11 -D_DEFAULT_SOURCE -O2 -Wall -Wextra -Werror tests/bench/replay.c \
+        -o "$W/replay" -lpcap || { echo "cannot compile tests/bench/replay.c" >&2; exit 1; } ;;
+esac
 IF=$NM_LAB_SRV_IF
 # Frames of up to 1514 bytes: the veth's MTU must let them all through.
 ip -n "$NM_LAB_CLI" link set "$NM_LAB_CLI_IF" mtu 9000
@@ -69,12 +84,19 @@ nm_lab_settle 2
 SENT_TOTAL=${NM_BENCH_LIVE_LIMIT:-$(tcpdump -r "$PCAP" -n 2>/dev/null | wc -l)}   # per step
 cat "$PCAP" >/dev/null
 
-# replay RATE: sends the capture once; sets ACT_PPS (tcpreplay's "Rated")
-# and ACT_SENT (its "Successful packets").
+# replay RATE: SENDER sends the capture once; sets ACT_PPS ("Rated") and
+# ACT_SENT ("Successful packets"), which both senders print.
 replay() {
     local opt
-    if [ "$1" = top ]; then opt=--topspeed; else opt=--pps=$1; fi
-    ip netns exec "$NM_LAB_CLI" tcpreplay -q -i "$NM_LAB_CLI_IF" $opt $LIMIT "$PCAP" >"$W/replay.out" 2>&1
+    if [ "$SENDER" = replay ]; then
+        if [ "$1" = top ]; then opt=-t; else opt="-p $1"; fi
+        ip netns exec "$NM_LAB_CLI" "$W/replay" -i "$NM_LAB_CLI_IF" $opt ${LIMIT:+-n $LIMIT} \
+            "$PCAP" >"$W/replay.out" 2>&1
+    else
+        if [ "$1" = top ]; then opt=--topspeed; else opt=--pps=$1; fi
+        ip netns exec "$NM_LAB_CLI" tcpreplay -q -i "$NM_LAB_CLI_IF" $opt ${LIMIT:+--limit=$LIMIT} \
+            "$PCAP" >"$W/replay.out" 2>&1
+    fi
     replay_result
 }
 
@@ -142,8 +164,10 @@ rows=$W/rows
 : >"$rows"
 declare -A best
 PROGS=("per-packet" "aggregate" "tcpdump" "tcpdump -B 8192")
+for SENDER in $SENDERS; do
 for prog in "${PROGS[@]}"; do
-    best[$prog]=0
+    key="$SENDER $prog"
+    best[$key]=0
     for rate in $RATES; do
         # Up to TRIES tries: other jobs on the machine make single runs
         # noisy; a rate counts as held if one try saw everything.
@@ -161,13 +185,13 @@ for prog in "${PROGS[@]}"; do
             [ "${kd:-0}" = 0 ] && [ "${ifd:-0}" = 0 ] && { [ "$qd" = - ] || [ "${qd:-0}" = 0 ]; } || ok=0
             slow=0
             if [ "$rate" != top ] && [ "${ACT_PPS:-0}" -lt $((rate * 95 / 100)) ]; then
-                slow=1; note="tcpreplay reached only $ACT_PPS pps"
+                slow=1; note="$SENDER reached only $ACT_PPS pps"
             fi
-            [ $ok = 1 ] && [ "${ACT_PPS:-0}" -gt "${best[$prog]}" ] && best[$prog]=$ACT_PPS
-            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$prog" "$rate" "$try" "$ACT_PPS" \
+            [ $ok = 1 ] && [ "${ACT_PPS:-0}" -gt "${best[$key]}" ] && best[$key]=$ACT_PPS
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SENDER" "$prog" "$rate" "$try" "$ACT_PPS" \
                 "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" "$([ $ok = 1 ] && echo yes || echo no)" "$note" >>"$rows"
-            printf '  %-16s target %-7s try %s actual %7s pps: sent %s captured %s drops kernel %s ifdrop %s queue %s %s\n' \
-                "$prog" "$rate" "$try" "$ACT_PPS" "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" "$note" >&2
+            printf '  %-9s %-16s target %-7s try %s actual %7s pps: sent %s captured %s drops kernel %s ifdrop %s queue %s %s\n' \
+                "$SENDER" "$prog" "$rate" "$try" "$ACT_PPS" "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" "$note" >&2
             [ $ok = 1 ] && break
         done
         [ $ok = 1 ] || break
@@ -190,34 +214,44 @@ for prog in "${PROGS[@]}"; do
         ok=1
         [ "${cap:-0}" -ge "${ACT_SENT:-1}" ] || ok=0
         [ "${kd:-0}" = 0 ] && [ "${ifd:-0}" = 0 ] && { [ "$qd" = - ] || [ "${qd:-0}" = 0 ]; } || ok=0
-        [ $ok = 1 ] && [ "${ACT_PPS:-0}" -gt "${best[$prog]}" ] && best[$prog]=$ACT_PPS
-        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$prog" top 1 "$ACT_PPS" \
+        [ $ok = 1 ] && [ "${ACT_PPS:-0}" -gt "${best[$key]}" ] && best[$key]=$ACT_PPS
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SENDER" "$prog" top 1 "$ACT_PPS" \
             "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" "$([ $ok = 1 ] && echo yes || echo no)" \
             "full speed after the sender fell short" >>"$rows"
-        printf '  %-16s target top     try 1 actual %7s pps: sent %s captured %s drops kernel %s ifdrop %s queue %s\n' \
-            "$prog" "$ACT_PPS" "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" >&2
+        printf '  %-9s %-16s target top     try 1 actual %7s pps: sent %s captured %s drops kernel %s ifdrop %s queue %s\n' \
+            "$SENDER" "$prog" "$ACT_PPS" "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" >&2
     fi
+done
 done
 
 {
     echo "## Live capture at rising rates ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
     echo
-    echo "tcpreplay sends \`$PCAP\` ($SENT_TOTAL packets per step) into a veth pair between two"
+    echo "A sender ($SENDERS: see tests/bench/live-bench.sh) sends \`$PCAP\` ($SENT_TOTAL packets per step) into a veth pair between two"
     echo "network namespaces; the capture runs on the receiving end, one program at a time, with"
     echo "default buffers (nm-capture 8 MiB, tcpdump 2 MiB; tcpdump also with 8 MiB). \"all seen\" = the capture saw every packet sent and reported no drop of"
     echo "any kind. Each program stops rising at its first step with drops. Load average at the"
     echo "start: $(cut -d' ' -f1-3 /proc/loadavg) (other jobs share this $(nproc)-core machine)."
     echo
-    echo "| program | target pps | try | tcpreplay actual pps | sent | captured | kernel drops | ifdrops | queue drops | all seen | note |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
-    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-                  $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 }' "$rows"
+    echo "| sender | program | target pps | try | actual pps | sent | captured | kernel drops | ifdrops | queue drops | all seen | note |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|---|"
+    awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                  $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 }' "$rows"
     echo
-    echo "Highest rate with every packet seen and no drop (tcpreplay's actual rate):"
+    echo "Highest rate with every packet seen and no drop (the sender's actual rate):"
     echo
-    echo "- nm-capture per-packet: ${best[per-packet]} packets/s (target 250,000)"
-    echo "- nm-capture -A aggregate: ${best[aggregate]} packets/s (target: at least tcpdump's)"
-    echo "- tcpdump -w /dev/null: ${best[tcpdump]} packets/s"
-    echo "- tcpdump -B 8192 -w /dev/null (nm-capture's buffer size): ${best[tcpdump -B 8192]} packets/s"
+    echo "| capture | $(echo $SENDERS | sed 's/ / | /g') |"
+    echo "|---|$(for x in $SENDERS; do printf -- '---:|'; done)"
+    for prog in "${PROGS[@]}"; do
+        case $prog in
+        per-packet) label="nm-capture per-packet (target 250,000)" ;;
+        aggregate) label="nm-capture -A (target: at least tcpdump's)" ;;
+        tcpdump) label="tcpdump -w /dev/null" ;;
+        *) label="tcpdump -B 8192 -w /dev/null (nm-capture's buffer size)" ;;
+        esac
+        printf '| %s |' "$label"
+        for x in $SENDERS; do printf ' %s |' "${best[$x $prog]:-}"; done
+        echo
+    done
 } >"$OUTMD"
 cat "$OUTMD"
