@@ -970,34 +970,49 @@ static sqlite3_stmt *batch_stmt(struct nm_db *db, sqlite3_stmt **slot, const cha
     return *slot;
 }
 
-/* Inserts the packet rows held back by nm_db_insert_packet, one statement
- * per row (fewer than PACKET_BATCH) or one for all. */
-static int flush_packets(struct nm_db *db)
+/* Binds row i of the rows waiting in struct nm_db at parameter offset base. */
+typedef void (*bind_waiting_fn)(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i);
+
+/* Inserts the *pending rows held back in struct nm_db: with statement `one`
+ * row by row when fewer than `batch` wait, else all with its VALUES list
+ * repeated `batch` times (prepared once into *batch_stmt_slot). */
+static int flush_waiting(struct nm_db *db, unsigned *pending, enum stmt_id one,
+                         sqlite3_stmt **batch_stmt_slot, int columns, unsigned batch,
+                         bind_waiting_fn bind)
 {
-    unsigned n = db->pkt_pending;
-    db->pkt_pending = 0;
+    unsigned n = *pending;
+    *pending = 0;
     if (n == 0)
         return 0;
-    if (n == PACKET_BATCH) {
-        sqlite3_stmt *s = batch_stmt(db, &db->pkt_batch_stmt, stmt_sql[ST_PACKET],
-                                     PACKET_COLUMNS, PACKET_BATCH);
+    if (n == batch) {
+        sqlite3_stmt *s = batch_stmt(db, batch_stmt_slot, stmt_sql[one], columns, (int)batch);
         if (s == NULL)
             return -1;
         for (unsigned i = 0; i < n; i++)
-            bind_packet(s, (int)i * PACKET_COLUMNS, db->pkt_session[i], &db->pkt_rows[i],
-                        db->pkt_flow[i], &db->pkt_text[i]);
+            bind(db, s, (int)i * columns, i);
         return run(db, s);
     }
-    sqlite3_stmt *s = stmt(db, ST_PACKET);
+    sqlite3_stmt *s = stmt(db, one);
     if (s == NULL)
         return -1;
     for (unsigned i = 0; i < n; i++) {
-        bind_packet(s, 0, db->pkt_session[i], &db->pkt_rows[i], db->pkt_flow[i],
-                    &db->pkt_text[i]);
+        bind(db, s, 0, i);
         if (run(db, s) != 0)
             return -1;
     }
     return 0;
+}
+
+static void bind_waiting_packet(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i)
+{
+    bind_packet(s, base, db->pkt_session[i], &db->pkt_rows[i], db->pkt_flow[i], &db->pkt_text[i]);
+}
+
+/* The packet rows held back by nm_db_insert_packet. */
+static int flush_packets(struct nm_db *db)
+{
+    return flush_waiting(db, &db->pkt_pending, ST_PACKET, &db->pkt_batch_stmt, PACKET_COLUMNS,
+                         PACKET_BATCH, bind_waiting_packet);
 }
 
 int nm_db_insert_packet(struct nm_db *db, int64_t session_id, const struct nm_packet *pkt,
@@ -1297,32 +1312,16 @@ static void bind_latency(sqlite3_stmt *s, int base, int64_t session_id,
     sqlite3_bind_int64(s, base + 7, x->value_ns);
 }
 
-/* Inserts the samples held back by nm_db_add_latency, one statement per
- * row (fewer than LATENCY_BATCH) or one for all. */
+static void bind_waiting_latency(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i)
+{
+    bind_latency(s, base, db->lat_session[i], &db->lat_rows[i]);
+}
+
+/* The samples held back by nm_db_add_latency. */
 static int flush_latency(struct nm_db *db)
 {
-    unsigned n = db->lat_pending;
-    db->lat_pending = 0;
-    if (n == 0)
-        return 0;
-    if (n == LATENCY_BATCH) {
-        sqlite3_stmt *s = batch_stmt(db, &db->lat_batch_stmt, stmt_sql[ST_LATENCY],
-                                     LATENCY_COLUMNS, LATENCY_BATCH);
-        if (s == NULL)
-            return -1;
-        for (unsigned i = 0; i < n; i++)
-            bind_latency(s, (int)i * LATENCY_COLUMNS, db->lat_session[i], &db->lat_rows[i]);
-        return run(db, s);
-    }
-    sqlite3_stmt *s = stmt(db, ST_LATENCY);
-    if (s == NULL)
-        return -1;
-    for (unsigned i = 0; i < n; i++) {
-        bind_latency(s, 0, db->lat_session[i], &db->lat_rows[i]);
-        if (run(db, s) != 0)
-            return -1;
-    }
-    return 0;
+    return flush_waiting(db, &db->lat_pending, ST_LATENCY, &db->lat_batch_stmt, LATENCY_COLUMNS,
+                         LATENCY_BATCH, bind_waiting_latency);
 }
 
 int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_db_latency_row *x)

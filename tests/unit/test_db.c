@@ -1377,6 +1377,63 @@ static void measure_insert_rate(void)
     remove_db(p);
 }
 
+/* Packet rows go 32 to a statement: 70 rows in a transaction (two full
+ * batches and six left for the commit), each with its own text, keep their
+ * order and values; a transaction rolled back with a full batch already run
+ * and 8 rows still waiting leaves nothing, and its waiting rows do not leak
+ * into the next transaction. */
+static void test_packet_batches(void)
+{
+    const char *p = tpath("pktbatch.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+    struct nm_packet pk;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    for (int i = 0; i < 70; i++) {
+        memset(&pk, 0, sizeof pk);
+        pk.ts_ns = 1000 + i;
+        pk.wire_len = pk.cap_len = (uint32_t)(60 + i);
+        pk.layers = NM_L_ETH | NM_L_IPV4 | NM_L_UDP | (i % 2 ? 0 : NM_L_DNS);
+        pk.ethertype = 0x0800;
+        pk.src_mac[5] = (uint8_t)i;
+        pk.ip_version = 4;
+        pk.ip_proto = 17;
+        pk.src_ip.b[0] = 10, pk.src_ip.b[3] = (uint8_t)(i + 1);
+        pk.dst_ip.b[0] = 10, pk.dst_ip.b[3] = 200;
+        pk.src_port = (uint16_t)(40000 + i);
+        pk.dst_port = 53;
+        if (!(i % 2))
+            snprintf((char *)pk.dns_qname, sizeof pk.dns_qname, "h%d.example", i + 1);
+        CHECK(nm_db_insert_packet(db, sid, &pk, (uint64_t)i + 1) == 0);
+    }
+    CHECK(nm_db_commit(db) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    for (int i = 0; i < 40; i++)
+        CHECK(nm_db_insert_packet(db, sid, &pk, 1) == 0);
+    CHECK(nm_db_rollback(db) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    pk.ts_ns = 5000;
+    CHECK(nm_db_insert_packet(db, sid, &pk, 1) == 0);
+    CHECK(nm_db_commit(db) == 0);
+
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM packets"), 71);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM packets WHERE id <= 70 AND ts_ns = 999 + id"
+                        " AND wire_len = 59 + id AND flow_id = id AND src_port = 39999 + id"
+                        " AND src_ip = '10.0.0.' || id AND dst_ip = '10.0.0.200'"
+                        " AND src_mac = printf('00:00:00:00:00:%02x', id - 1)"
+                        " AND dns_qname IS (CASE id % 2 WHEN 1 THEN 'h' || id || '.example'"
+                        " END)"), 70);
+    CHECK_EQ_U(q_int(c, "SELECT ts_ns FROM packets WHERE id = 71"), 5000);
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -1390,6 +1447,7 @@ int main(int argc, char **argv)
     test_refuse();
     test_open_errors();
     test_session_and_packets();
+    test_packet_batches();
     test_aggregates();
     test_read_only();
     test_locked();
