@@ -29,6 +29,12 @@
 #
 #   live-bench.sh OUT.md          (run-bench.sh calls it; needs root)
 #
+# Then, when replay is one of the senders, a sustained step: 1,000,000
+# packets of mixed.pcap at 250,000 packets/s (NM_BENCH_LIVE_SUSTAINED=0
+# skips it), one try per capture, because 200,000-packet steps are short
+# next to the queues (65,536 records plus an 8 MiB kernel buffer hold a
+# third of a step) and can pass where a longer run drops rows.
+#
 # Environment: NM_BENCH_LIVE_SENDERS (default "tcpreplay replay"), BUILD (default build), NM_BENCH_DIR (default
 # /tmp/bench-captures), NM_BENCH_LIVE_PCAP (default mixed-200k.pcap: 200,000
 # packets per step keep the whole run near 3 minutes; mixed.pcap's 3.1 M
@@ -224,6 +230,35 @@ for prog in "${PROGS[@]}"; do
 done
 done
 
+# The sustained step (see the top): rows "sender<TAB>prog<TAB>rate<TAB>actual<TAB>
+# sent<TAB>captured<TAB>kernel<TAB>ifdrop<TAB>queue<TAB>all seen".
+sustained=$W/sustained
+: >"$sustained"
+SUST_PCAP=$CAPDIR/mixed.pcap
+case " $SENDERS " in *" replay "*)
+    if [ "${NM_BENCH_LIVE_SUSTAINED:-1}" != 0 ] && [ -f "$SUST_PCAP" ]; then
+        saved_pcap=$PCAP saved_limit=$LIMIT
+        PCAP=$SUST_PCAP LIMIT=1000000 SENDER=replay
+        for prog in "${PROGS[@]}"; do
+            case $prog in
+            tcpdump) r=$(run_tcpdump 250000) ;;
+            "tcpdump -B 8192") r=$(run_tcpdump 250000 -B 8192) ;;
+            *) r=$(run_nm "$prog" 250000) ;;
+            esac
+            replay_result
+            read -r cap kd ifd qd <<<"$r"
+            ok=1
+            [ "${cap:-0}" -ge "${ACT_SENT:-1}" ] || ok=0
+            [ "${kd:-0}" = 0 ] && [ "${ifd:-0}" = 0 ] && { [ "$qd" = - ] || [ "${qd:-0}" = 0 ]; } || ok=0
+            printf '%s\t%s\t250000\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' replay "$prog" "$ACT_PPS" \
+                "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" "$([ $ok = 1 ] && echo yes || echo no)" >>"$sustained"
+            printf '  sustained %-16s actual %7s pps: sent %s captured %s drops kernel %s ifdrop %s queue %s\n' \
+                "$prog" "$ACT_PPS" "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" >&2
+        done
+        PCAP=$saved_pcap LIMIT=$saved_limit
+    fi ;;
+esac
+
 {
     echo "## Live capture at rising rates ($(date -u +%Y-%m-%dT%H:%M:%SZ))"
     echo
@@ -253,5 +288,15 @@ done
         for x in $SENDERS; do printf ' %s |' "${best[$x $prog]:-}"; done
         echo
     done
+    if [ -s "$sustained" ]; then
+        echo
+        echo "Sustained: 1,000,000 packets of \`$SUST_PCAP\` at 250,000 packets/s (replay), one try"
+        echo "each (the steps above are 200,000 packets, a third of which the queues can hold):"
+        echo
+        echo "| sender | program | target pps | actual pps | sent | captured | kernel drops | ifdrops | queue drops | all seen |"
+        echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+        awk -F'\t' '{ printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+                      $1, $2, $3, $4, $5, $6, $7, $8, $9, $10 }' "$sustained"
+    fi
 } >"$OUTMD"
 cat "$OUTMD"
