@@ -166,6 +166,23 @@ run_tcpdump() {
     echo "$((${c:-0} - ${k:-0})) ${k:-0} ${f:-0} -"
 }
 
+# step PROG RATE: one run of capture PROG with the sender at RATE; sets cap,
+# kd, ifd, qd (captured, kernel, interface and queue drops) and ok (1: every
+# packet the sender sent was seen and nothing was dropped).
+step() {
+    local r
+    case $1 in
+    tcpdump) r=$(run_tcpdump "$2") ;;
+    "tcpdump -B 8192") r=$(run_tcpdump "$2" -B 8192) ;;
+    *) r=$(run_nm "$1" "$2") ;;
+    esac
+    replay_result
+    read -r cap kd ifd qd <<<"$r"
+    ok=1
+    [ "${cap:-0}" -ge "${ACT_SENT:-1}" ] || ok=0
+    [ "${kd:-0}" = 0 ] && [ "${ifd:-0}" = 0 ] && { [ "$qd" = - ] || [ "${qd:-0}" = 0 ]; } || ok=0
+}
+
 rows=$W/rows
 : >"$rows"
 declare -A best
@@ -178,17 +195,8 @@ for prog in "${PROGS[@]}"; do
         # Up to TRIES tries: other jobs on the machine make single runs
         # noisy; a rate counts as held if one try saw everything.
         for try in $(seq 1 "$TRIES"); do
-            case $prog in
-            tcpdump) r=$(run_tcpdump "$rate") ;;
-            "tcpdump -B 8192") r=$(run_tcpdump "$rate" -B 8192) ;;
-            *) r=$(run_nm "$prog" "$rate") ;;
-            esac
-            replay_result
-            read -r cap kd ifd qd <<<"$r"
+            step "$prog" "$rate"
             note=""
-            ok=1
-            [ "${cap:-0}" -ge "${ACT_SENT:-1}" ] || ok=0
-            [ "${kd:-0}" = 0 ] && [ "${ifd:-0}" = 0 ] && { [ "$qd" = - ] || [ "${qd:-0}" = 0 ]; } || ok=0
             slow=0
             if [ "$rate" != top ] && [ "${ACT_PPS:-0}" -lt $((rate * 95 / 100)) ]; then
                 slow=1; note="$SENDER reached only $ACT_PPS pps"
@@ -210,16 +218,7 @@ for prog in "${PROGS[@]}"; do
     done
     if [ "${rate_top:-0}" = 1 ]; then
         rate_top=0
-        case $prog in
-        tcpdump) r=$(run_tcpdump top) ;;
-        "tcpdump -B 8192") r=$(run_tcpdump top -B 8192) ;;
-        *) r=$(run_nm "$prog" top) ;;
-        esac
-        replay_result
-        read -r cap kd ifd qd <<<"$r"
-        ok=1
-        [ "${cap:-0}" -ge "${ACT_SENT:-1}" ] || ok=0
-        [ "${kd:-0}" = 0 ] && [ "${ifd:-0}" = 0 ] && { [ "$qd" = - ] || [ "${qd:-0}" = 0 ]; } || ok=0
+        step "$prog" top
         [ $ok = 1 ] && [ "${ACT_PPS:-0}" -gt "${best[$key]}" ] && best[$key]=$ACT_PPS
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$SENDER" "$prog" top 1 "$ACT_PPS" \
             "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" "$([ $ok = 1 ] && echo yes || echo no)" \
@@ -240,16 +239,7 @@ case " $SENDERS " in *" replay "*)
         saved_pcap=$PCAP saved_limit=$LIMIT
         PCAP=$SUST_PCAP LIMIT=1000000 SENDER=replay
         for prog in "${PROGS[@]}"; do
-            case $prog in
-            tcpdump) r=$(run_tcpdump 250000) ;;
-            "tcpdump -B 8192") r=$(run_tcpdump 250000 -B 8192) ;;
-            *) r=$(run_nm "$prog" 250000) ;;
-            esac
-            replay_result
-            read -r cap kd ifd qd <<<"$r"
-            ok=1
-            [ "${cap:-0}" -ge "${ACT_SENT:-1}" ] || ok=0
-            [ "${kd:-0}" = 0 ] && [ "${ifd:-0}" = 0 ] && { [ "$qd" = - ] || [ "${qd:-0}" = 0 ]; } || ok=0
+            step "$prog" 250000
             printf '%s\t%s\t250000\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' replay "$prog" "$ACT_PPS" \
                 "$ACT_SENT" "$cap" "$kd" "$ifd" "$qd" "$([ $ok = 1 ] && echo yes || echo no)" >>"$sustained"
             printf '  sustained %-16s actual %7s pps: sent %s captured %s drops kernel %s ifdrop %s queue %s\n' \
