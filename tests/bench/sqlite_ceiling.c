@@ -448,12 +448,15 @@ int main(int argc, char **argv)
         exec(db, "PRAGMA wal_autocheckpoint = 1000", "wal_autocheckpoint");
     static const char more[] = ",(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)";
     _Static_assert(sizeof more == 2 + 2 * COLUMNS + 1, "one row of COLUMNS values");
+    /* insert_sql, then BATCH - 1 copies of `more`, then the NUL */
     batch_sql = malloc(sizeof insert_sql + (BATCH - 1) * (sizeof more - 1));
     if (batch_sql == NULL)
         goto out;
-    strcpy(batch_sql, insert_sql);
-    for (int i = 1; i < BATCH; i++)
-        strcat(batch_sql, more);
+    size_t used = sizeof insert_sql - 1;
+    memcpy(batch_sql, insert_sql, used);
+    for (int i = 1; i < BATCH; i++, used += sizeof more - 1)
+        memcpy(batch_sql + used, more, sizeof more - 1);
+    batch_sql[used] = '\0';
     if (sqlite3_prepare_v3(db, insert_sql, -1, SQLITE_PREPARE_PERSISTENT, &ins, NULL) !=
             SQLITE_OK ||
         sqlite3_prepare_v3(db, batch_sql, -1, SQLITE_PREPARE_PERSISTENT, &batch, NULL) !=
