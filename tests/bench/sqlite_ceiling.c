@@ -32,7 +32,7 @@
 #define BATCH_ROWS     10000           /* rows per transaction */
 #define BATCH          32              /* rows per statement, as nm-capture */
 #define COLUMNS        27              /* values per row */
-#define FRAME_MAX      65535u          /* bytes kept of a frame (more than any header parse) */
+#define FRAME_MAX      262144u         /* libpcap's largest record: a frame is kept whole */
 #define SCHEMA_MAX     (4u << 20)      /* refuse absurd schema files */
 #define MAX_VLAN_TAGS  8
 #define MAX_IPV6_EXT   8
@@ -472,7 +472,7 @@ int main(int argc, char **argv)
     while ((rc = pcap_next_ex(p, &h, &d)) == 1) {
         packets++;
         pend[npend].h = *h;
-        if (pend[npend].h.caplen > FRAME_MAX)
+        if (pend[npend].h.caplen > FRAME_MAX)   /* libpcap refuses such records: a guard */
             pend[npend].h.caplen = FRAME_MAX;
         memcpy(pend[npend].d, d, pend[npend].h.caplen);
         if (++npend == BATCH) {
