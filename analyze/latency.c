@@ -118,6 +118,8 @@ enum tcp_flag {
     T_REORDERED   = 1u << 10,   /* SYN/ACK seen before the SYN */
     T_FIN0        = 1u << 11,   /* side 0 sent a FIN */
     T_FIN1        = 1u << 12,
+    T_SYNACK_HELD = 1u << 13,   /* tcp_syn_synack held back: syn_ns -> synack_ns (hold_synack) */
+    T_HELD_CFS    = 1u << 14,   /* its client is its flow's server */
 };
 
 struct lat_tcp {
@@ -144,6 +146,8 @@ struct nm_latency {
     int64_t next_pend_due;      /* no pending request is due before this */
     int64_t next_idle_due;      /* no entry goes idle before this (both conservative) */
     int64_t next_closed_due;    /* no closed connection is forgotten before this */
+    uint32_t synack_held;       /* TCP entries with T_SYNACK_HELD */
+    bool pkt_from_flow_client;  /* of the packet in nm_latency_packet() */
     bool have_now;
 };
 
@@ -349,12 +353,16 @@ static uint32_t table_find(const struct lat_table *t, const struct lat_key *k, u
     return NIL;
 }
 
+static void release_synack(struct nm_latency *l, uint32_t i);
+
 static void table_remove(struct nm_latency *l, int tid, uint32_t i)
 {
     struct lat_table *t = &l->tab[tid];
     uint32_t b = key_bucket(t, &t->e[i].key);
     uint32_t prev = NIL, j = bucket_head(t, b);
 
+    if (tid == NM_LAT_TABLE_TCP)
+        release_synack(l, i);
     while (j != NIL && j != i) {
         prev = j;
         j = t->e[j].hnext;
@@ -463,8 +471,10 @@ static void fill_ends(const struct lat_entry *e, struct nm_ip *client, struct nm
     }
 }
 
-static void emit_sample(struct nm_latency *l, const struct lat_entry *e, enum nm_latency_kind kind,
-                        int64_t start_ns, int64_t stop_ns, uint64_t flow_id, bool by_server)
+static void emit_sample_as(struct nm_latency *l, const struct lat_entry *e,
+                           enum nm_latency_kind kind, int64_t start_ns, int64_t stop_ns,
+                           uint64_t flow_id, bool by_server, bool client_is_flow_server,
+                           bool joined)
 {
     struct nm_latency_sample s;
 
@@ -478,6 +488,8 @@ static void emit_sample(struct nm_latency *l, const struct lat_entry *e, enum nm
     s.value_ns = stop_ns - start_ns;
     s.kind = (uint8_t)kind;
     s.by_server = by_server;
+    s.client_is_flow_server = client_is_flow_server;
+    s.joined = joined;
     s.ip_version = e->key.ip_version;
     s.ip_proto = e->key.ip_proto;
     fill_ends(e, &s.client, &s.server, &s.client_port, &s.server_port);
@@ -486,6 +498,51 @@ static void emit_sample(struct nm_latency *l, const struct lat_entry *e, enum nm
     l->ctr.samples[kind]++;
     if (l->sink.sample != NULL)
         l->sink.sample(l->sink.ctx, &s);
+}
+
+/* A sample stopped by the packet in hand: its sender is the sample's server
+ * when by_server, so the sample's client is the flow's server when that
+ * packet came from the flow's client and the sample's server (or from the
+ * flow's server and the sample's client). */
+static void emit_sample(struct nm_latency *l, const struct lat_entry *e, enum nm_latency_kind kind,
+                        int64_t start_ns, int64_t stop_ns, uint64_t flow_id, bool by_server)
+{
+    emit_sample_as(l, e, kind, start_ns, stop_ns, flow_id, by_server,
+                   l->pkt_from_flow_client == by_server, false);
+}
+
+/*
+ * A connection's tcp_syn_synack sample is held back from its SYN/ACK until
+ * the handshake is over, so that when the client's ACK completes it the
+ * three handshake samples go out together (joined, for one row: see
+ * nm_latency_sample).  The sample is fully described by the state while it
+ * is held: start syn_ns, stop synack_ns, the entry's flow_id, by the server.
+ * So it is released on its own, unchanged, before any of those changes (a
+ * SYN or SYN/ACK sent again, a packet of another flow id), when the
+ * handshake ends otherwise (reset, timeout), when the entry is removed, and
+ * at every nm_latency_flush(): a sample is never held past the next flush.
+ */
+static void hold_synack(struct nm_latency *l, struct lat_tcp *x)
+{
+    x->flags |= T_SYNACK_HELD;
+    if (l->pkt_from_flow_client)   /* the SYN/ACK, by the server, came from the flow's client */
+        x->flags |= T_HELD_CFS;
+    l->synack_held++;
+}
+
+static void release_synack(struct nm_latency *l, uint32_t i)
+{
+    struct lat_tcp *x = &l->tcp[i];
+    const struct lat_entry *e = &l->tab[NM_LAT_TABLE_TCP].e[i];
+
+    bool cfs = (x->flags & T_HELD_CFS) != 0;
+
+    if (!(x->flags & T_SYNACK_HELD))
+        return;
+    x->flags &= (uint16_t)~(T_SYNACK_HELD | T_HELD_CFS);
+    l->synack_held--;
+    emit_sample_as(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, x->synack_ns, e->flow_id, true, cfs,
+                   false);
 }
 
 /* `start_ns`: the request; `due_ns`: when the wait ended (the latest
@@ -522,6 +579,7 @@ static void timed_out(struct nm_latency *l, int tid, uint32_t i)
     switch ((enum nm_latency_table)tid) {
     case NM_LAT_TABLE_TCP: {
         struct lat_tcp *x = &l->tcp[i];
+        release_synack(l, i);
         if (x->flags & T_HAVE_SYNACK)
             emit_timeout(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, due);
         else
@@ -626,6 +684,15 @@ static void expire_closed(struct nm_latency *l, int64_t now)
     }
 }
 
+/* Every held tcp_syn_synack sample goes out on its own (hold_synack). */
+static void release_all_synack(struct nm_latency *l)
+{
+    const struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+
+    for (uint32_t i = 0; i < t->fresh && l->synack_held > 0; i++)
+        release_synack(l, i);
+}
+
 void nm_latency_flush(struct nm_latency *l, int64_t now_ns)
 {
     if (!l->have_now || now_ns > l->now_ns) {
@@ -633,6 +700,7 @@ void nm_latency_flush(struct nm_latency *l, int64_t now_ns)
         l->have_now = true;
     }
     expire_pending(l, l->now_ns);
+    release_all_synack(l);
 }
 
 /* ---------------------------------------------------------------- keys */
@@ -697,6 +765,7 @@ static uint16_t timing_bit(int side)
 /* The handshake is over (sampled, reset, or evidently completed). */
 static void tcp_hs_done(struct nm_latency *l, struct lat_tcp *x, uint32_t i)
 {
+    release_synack(l, i);
     x->flags |= T_HS_DONE | T_SYNACK_DONE;
     pend_stop(l, NM_LAT_TABLE_TCP, i);
 }
@@ -710,7 +779,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
     uint16_t fl = pkt->tcp_flags;
     bool syn = fl & NM_TCP_SYN, ack = fl & NM_TCP_ACK, rst = fl & NM_TCP_RST;
     int64_t ts = pkt->ts_ns;
-    bool from_client;
+    bool from_client, synack_ack;
 
     /* Due but not collected yet (timestamps went back): a timeout first. */
     if (e->linked[LIST_PEND] && past(ts, e->pend_ns, t->timeout_ns))
@@ -719,6 +788,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
         /* A SYN whose seq differs from the first seq this side sent is a new
          * connection on the same ports (tshark starts a new stream too). */
         if ((x->flags & isn_bit(side)) && x->isn[side] != pkt->tcp_seq) {
+            release_synack(l, i);
             pend_stop(l, NM_LAT_TABLE_TCP, i);
             list_unlink(t, i, LIST_CLOSED);
             memset(x, 0, sizeof *x);
@@ -733,6 +803,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
             return;     /* simultaneous open, or a late copy: nothing to time */
         if ((x->flags & T_HAVE_SYNACK) && !(x->flags & T_HAVE_SYN))
             x->flags |= T_REORDERED;
+        release_synack(l, i);       /* its start is about to move */
         x->syn_ns = ts;             /* most recent SYN */
         x->flags |= T_HAVE_SYN;
         pend_start(l, NM_LAT_TABLE_TCP, i, ts);
@@ -752,10 +823,15 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
             return;
         if ((x->flags & T_HAVE_SYN) && pkt->tcp_ack != x->isn[e->client_b] + 1u)
             return;         /* does not answer this SYN */
-        if ((x->flags & T_HAVE_SYN) && !(x->flags & T_SYNACK_DONE))
-            emit_sample(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, ts, flow_id, true);
-        x->flags |= T_SYNACK_DONE | T_HAVE_SYNACK;
+        release_synack(l, i);       /* a SYN/ACK again: the held one stopped earlier */
         x->synack_ns = ts;          /* most recent SYN/ACK */
+        if ((x->flags & T_HAVE_SYN) && !(x->flags & T_SYNACK_DONE)) {
+            if (ts >= x->syn_ns)
+                hold_synack(l, x);
+            else
+                emit_sample(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, ts, flow_id, true);
+        }
+        x->flags |= T_SYNACK_DONE | T_HAVE_SYNACK;
         x->synack_seq = pkt->tcp_seq;
         pend_start(l, NM_LAT_TABLE_TCP, i, ts);
         return;
@@ -774,10 +850,27 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
     }
     if (!ack)
         return;
+    synack_ack = from_client && (x->flags & T_HAVE_SYNACK) && !(x->flags & T_REORDERED) &&
+                 seq_geq(pkt->tcp_ack, x->synack_seq + 1u);
+    if (synack_ack && (x->flags & T_SYNACK_HELD) && (x->flags & T_HAVE_SYN) &&
+        ts >= x->synack_ns && !l->pkt_from_flow_client == ((x->flags & T_HELD_CFS) != 0)) {
+        /* The common case: SYN -> SYN/ACK -> ACK, each once.  The three
+         * samples go out joined (same flow, client and orientation; the
+         * SYN/ACK stops the first and starts the second). */
+        bool cfs = (x->flags & T_HELD_CFS) != 0;
+        x->flags &= (uint16_t)~(T_SYNACK_HELD | T_HELD_CFS);
+        l->synack_held--;
+        emit_sample_as(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, x->synack_ns, flow_id, true, cfs,
+                       true);
+        emit_sample_as(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, ts, flow_id, false, cfs, true);
+        emit_sample_as(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id, false, cfs, false);
+        tcp_hs_done(l, x, i);
+        return;
+    }
+    release_synack(l, i);
     if (x->flags & T_HAVE_SYN)
         emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id, !from_client);
-    if (from_client && (x->flags & T_HAVE_SYNACK) && !(x->flags & T_REORDERED) &&
-        seq_geq(pkt->tcp_ack, x->synack_seq + 1u))
+    if (synack_ack)
         emit_sample(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, ts, flow_id, false);
     tcp_hs_done(l, x, i);
 }
@@ -874,6 +967,8 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         else
             t->e[i].client_b = (uint8_t)side;
     }
+    if (t->e[i].flow_id != flow_id)
+        release_synack(l, i);       /* held with the SYN/ACK's flow id */
     t->e[i].flow_id = flow_id;
     touch(l, NM_LAT_TABLE_TCP, i);
     tcp_handshake_part(l, i, pkt, side, flow_id);
@@ -1044,8 +1139,10 @@ static bool dns_ok(const struct nm_packet *pkt)
     return (pkt->layers & NM_L_DNS) && pkt->malformed != NM_MAL_DNS_TRUNCATED;
 }
 
-void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
+void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
+                       bool from_flow_client)
 {
+    l->pkt_from_flow_client = from_flow_client;
     if (!l->have_now || pkt->ts_ns > l->now_ns) {
         l->now_ns = pkt->ts_ns;
         l->have_now = true;

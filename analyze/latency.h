@@ -189,11 +189,32 @@ struct nm_latency_sample {
     bool by_server;                 /* the packet that stopped the clock came from the
                                        server: for tcp_data_ack, server-side (the client's
                                        data acknowledged by the server) vs client-side */
+    bool client_is_flow_server;     /* the sample's client is the flow's server side (the
+                                       side that did not send the flow's first packet) */
+    bool joined;                    /* see below */
     uint8_t ip_version;             /* 4 or 6 */
     uint8_t ip_proto;               /* 6, 17, 1 or 58: DNS over TCP vs UDP */
     struct nm_ip client, server;
     uint16_t client_port, server_port; /* ICMP echo: the identifier in both */
 };
+/*
+ * Joined samples.  When a handshake goes SYN -> SYN/ACK -> ACK with each
+ * seen once, its three samples are reported together, at the ACK, in the
+ * order tcp_syn_synack, tcp_synack_ack, tcp_handshake; the first two have
+ * `joined` set, meaning "the next sample belongs with this one".  All three
+ * then share flow_id, client, server and client_is_flow_server; the
+ * tcp_synack_ack and the tcp_handshake share ts_ns; the tcp_syn_synack
+ * stopped at the tcp_synack_ack's start (its ts_ns is the ACK's ts_ns minus
+ * the tcp_synack_ack's value_ns), and its value plus the tcp_synack_ack's
+ * is the tcp_handshake's.  So a store can keep one record for the three.
+ * To make that possible the tcp_syn_synack sample waits from its SYN/ACK
+ * until the handshake is over; it is reported on its own (not joined) when
+ * the handshake ends another way, when anything it depends on changes (a
+ * SYN or SYN/ACK sent again, another flow id), when its connection is
+ * forgotten, and at every nm_latency_flush(): never later than the next
+ * flush.  Which samples are joined may depend on flush calls; the samples
+ * themselves never do.
+ */
 
 /* One request that was never answered in time (count it once). */
 struct nm_latency_timeout {
@@ -260,16 +281,20 @@ void nm_latency_free(struct nm_latency *l);
 
 /*
  * Account one decoded packet (pkt->ts_ns must be set).  `flow_id` is the
- * flow engine's id for it (0 if unknown); it is only copied into records.
+ * flow engine's id for it (0 if unknown) and `from_flow_client` whether it
+ * came from that flow's client (the side that sent its first packet); both
+ * are only copied into samples (flow_id, client_is_flow_server).
  * Packets that are not IPv4/IPv6 TCP, UDP, ICMP echo or ICMPv6 echo, or are
  * malformed below the layer needed, are ignored.  May call the sink.
  */
-void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id);
+void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
+                       bool from_flow_client);
 
 /* Report the timeouts due at packet time `now_ns` (call it about once a
  * second in a live capture, and at the end).  Pending requests younger than
  * their timeout stay pending: at the end of a capture pass the last packet's
- * time, not a far future.  Idle entries are forgotten as packets arrive. */
+ * time, not a far future.  Idle entries are forgotten as packets arrive.
+ * Held tcp_syn_synack samples are reported (see "Joined samples"). */
 void nm_latency_flush(struct nm_latency *l, int64_t now_ns);
 
 const struct nm_latency_counters *nm_latency_counters(const struct nm_latency *l);

@@ -130,8 +130,10 @@ struct run_state {
     struct nm_lathist *lathist;   /* every sample, also in aggregate mode */
     bool lathist_failed;          /* out of memory once: said in the log */
     int64_t lathist_flushed_ns;   /* CLOCK_MONOTONIC of its last flush */
-    bool pkt_from_flow_client;    /* the packet in nm_latency_packet() came from its
-                                     flow's client (the verdict's from_client) */
+    /* A handshake's samples joined for one row (latency.h): the
+     * tcp_syn_synack and tcp_synack_ack waiting for their tcp_handshake. */
+    struct nm_latency_sample joined[2];
+    unsigned n_joined;
     FILE *eventlog;
     char *eventlog_buf;           /* its stdio buffer (setvbuf) */
     int64_t session_id;
@@ -145,6 +147,27 @@ struct run_state {
     uint64_t drops_kernel, drops_ifdrop, drops_queue;
 };
 
+/* A sample's row borrows its flow's addresses (flags say which side is the
+ * sample's client).  `parts`: the tcp_syn_synack and tcp_synack_ack joined
+ * to the tcp_handshake s, stored in its row. */
+static void put_latency_row(struct run_state *st, const struct nm_latency_sample *s,
+                            const struct nm_latency_sample *parts)
+{
+    struct nm_db_latency_row r = {
+        .ts_ns = s->ts_ns,
+        .flow_id = s->flow_id,
+        .value_ns = s->value_ns,
+        .kind = s->kind,
+        .ip_proto = s->ip_proto,
+        .flags = (uint8_t)((s->by_server ? NM_DB_LAT_BY_SERVER : 0) |
+                           (s->client_is_flow_server ? NM_DB_LAT_CLIENT_IS_FLOW_SERVER : 0)),
+        .has_parts = parts != NULL,
+        .syn_synack_ns = parts ? parts[0].value_ns : 0,
+        .synack_ack_ns = parts ? parts[1].value_ns : 0,
+    };
+    nm_writer_put_latency(st->writer, &r);
+}
+
 /* Every sample goes into the histograms, which the statistics read; the
  * sample rows themselves are per-packet detail, not stored with -A. */
 static void sink_latency(void *ctx, const struct nm_latency_sample *s)
@@ -156,24 +179,22 @@ static void sink_latency(void *ctx, const struct nm_latency_sample *s)
         nm_writer_put_log(st->writer, NM_LOG_WARNING,
                           "out of memory for a latency histogram: some samples not counted");
     }
-    if (!st->opt->aggregate) {
-        /* A sample is stopped by the packet in hand, and its row borrows
-         * that packet's flow's addresses: the sample's client is the flow's
-         * server when the packet came from the sample's server and the
-         * flow's client, or from the sample's client and the flow's server. */
-        struct nm_db_latency_row r = {
-            .ts_ns = s->ts_ns,
-            .flow_id = s->flow_id,
-            .value_ns = s->value_ns,
-            .kind = s->kind,
-            .ip_proto = s->ip_proto,
-            .flags = (uint8_t)((s->by_server ? NM_DB_LAT_BY_SERVER : 0) |
-                               (s->by_server == st->pkt_from_flow_client
-                                    ? NM_DB_LAT_CLIENT_IS_FLOW_SERVER
-                                    : 0)),
-        };
-        nm_writer_put_latency(st->writer, &r);
+    if (st->opt->aggregate)
+        return;
+    if (s->joined && st->n_joined < 2) {
+        st->joined[st->n_joined++] = *s;
+        return;
     }
+    /* One row for a handshake's three samples, as latency.h lets; any
+     * other sequence (none is expected) is stored a row per sample. */
+    bool three = st->n_joined == 2 && s->kind == NM_LAT_TCP_HANDSHAKE &&
+                 st->joined[0].kind == NM_LAT_TCP_SYN_SYNACK &&
+                 st->joined[1].kind == NM_LAT_TCP_SYNACK_ACK;
+    if (!three)
+        for (unsigned i = 0; i < st->n_joined; i++)
+            put_latency_row(st, &st->joined[i], NULL);
+    put_latency_row(st, s, three ? st->joined : NULL);
+    st->n_joined = 0;
 }
 
 static void sink_latency_timeout(void *ctx, const struct nm_latency_timeout *t)
@@ -327,10 +348,8 @@ static void capture_loop(struct run_state *st, struct nm_run_result *res)
             nm_decode(st->linktype, sp.data, sp.cap_len, sp.wire_len, pkt);
             pkt->ts_ns = sp.ts_ns;
             nm_engine_packet(st->engine, pkt, &verdict);
-            if (st->latency) {
-                st->pkt_from_flow_client = verdict.from_client;
-                nm_latency_packet(st->latency, pkt, verdict.flow_id);
-            }
+            if (st->latency)
+                nm_latency_packet(st->latency, pkt, verdict.flow_id, verdict.from_client);
             nm_writer_commit_packet(st->writer, verdict.flow_id);
             packets++;
             if (opt->count && packets >= opt->count) {

@@ -45,6 +45,7 @@
 extern const char nm_schema_sql[];  /* schema/schema.sql, built by the Makefile */
 extern const char nm_v2_sql[];      /* schema/v2.sql */
 extern const char nm_v3_sql[];      /* schema/v3.sql */
+extern const char nm_v4_sql[];      /* schema/v4.sql */
 
 /*
  * Migrations: migrations[i] takes a database from version i to i + 1.
@@ -55,6 +56,7 @@ static const char *const migrations[NM_SCHEMA_VERSION] = {
     nm_schema_sql,  /* 0 -> 1 */
     nm_v2_sql,      /* 1 -> 2: latency histograms */
     nm_v3_sql,      /* 2 -> 3: latency samples as numbers, addresses from flows */
+    nm_v4_sql,      /* 3 -> 4: a TCP handshake's three samples in one row */
 };
 
 enum stmt_id {
@@ -87,8 +89,8 @@ enum stmt_id {
  * transaction commits. */
 #define LATENCY_HEAD                                                                    \
     "INSERT INTO latency_sample_rows (session_id, ts_ns, flow_id, kind, ip_proto, flags," \
-    " value_ns) VALUES "
-#define LATENCY_COLUMNS 7
+    " value_ns, syn_synack_ns, synack_ack_ns) VALUES "
+#define LATENCY_COLUMNS 9
 #define LATENCY_BATCH 32
 
 /* Packet rows too go PACKET_BATCH per statement (ST_PACKET's VALUES
@@ -166,7 +168,7 @@ static const char *const stmt_sql[ST_COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO nm_second",
     [ST_MALFORMED] = "INSERT OR REPLACE INTO malformed (session_id, reason, count) VALUES (?,?,?)",
     [ST_LOG] = "INSERT INTO log (session_id, wall_ns, level, message) VALUES (?,?,?,?)",
-    [ST_LATENCY] = LATENCY_HEAD "(?,?,?,?,?,?,?)",
+    [ST_LATENCY] = LATENCY_HEAD "(?,?,?,?,?,?,?,?,?)",
     [ST_LATENCY_TIMEOUT] =
         "INSERT INTO latency_timeouts (session_id, kind, server, server_port, ip_proto, count)"
         " VALUES (?,?,?,?,?,1) ON CONFLICT (session_id, kind, server, server_port, ip_proto)"
@@ -1310,6 +1312,8 @@ static void bind_latency(sqlite3_stmt *s, int base, int64_t session_id,
     sqlite3_bind_int(s, base + 5, x->ip_proto);
     sqlite3_bind_int(s, base + 6, x->flags);
     sqlite3_bind_int64(s, base + 7, x->value_ns);
+    bind_int_if(s, base + 8, x->has_parts, x->syn_synack_ns);
+    bind_int_if(s, base + 9, x->has_parts, x->synack_ack_ns);
 }
 
 static void bind_waiting_latency(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i)

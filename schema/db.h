@@ -20,7 +20,7 @@
 #include "../analyze/records.h"
 #include "../capture/decode/decode.h"
 
-#define NM_SCHEMA_VERSION 3
+#define NM_SCHEMA_VERSION 4
 
 struct nm_db;
 
@@ -156,6 +156,11 @@ struct nm_db_latency_row {
     uint8_t kind;                       /* enum nm_latency_kind */
     uint8_t ip_proto;
     uint8_t flags;                      /* NM_DB_LAT_* */
+    /* A tcp_handshake row can also hold its connection's tcp_syn_synack
+     * and tcp_synack_ack samples (analyze/latency.h, "Joined samples"):
+     * their values; the view latency_samples makes them rows again. */
+    bool has_parts;
+    int64_t syn_synack_ns, synack_ack_ns;
 };
 
 /* Latency: one sample row (inside a transaction it may wait, with up to

@@ -297,12 +297,13 @@ static void test_upgrade_from_v1(void)
     CHECK(q_real(c, "SELECT mean_us FROM latency_per_protocol WHERE proto = 'UDP'") ==
           (10.0 + 30.5 + 30.5) / 3);
     CHECK_EQ_U(q_int(c, "SELECT samples FROM latency_per_protocol WHERE proto = 'all'"), 5);
-    /* version 3 keeps the rows, with the addresses they were stored with */
+    /* version 3 keeps the rows, with the addresses they were stored with;
+     * version 4 numbers a row's samples from 4 * its id */
     CHECK_EQ_S(q_text(c, "SELECT group_concat(id || ts_ns || kind || ip_proto || client"
                          " || coalesce(client_port, '-') || server || coalesce(server_port, '-')"
                          " || answered_by || value_us, ' ') FROM latency_samples"),
-               "11dns17a-b-server10.0 22dns17a-b-server30.5 33dns6a-b-server20.0"
-               " 44dns17a-b-server30.5 55icmp_echo1a7b-client7.25");
+               "41dns17a-b-server10.0 82dns17a-b-server30.5 123dns6a-b-server20.0"
+               " 164dns17a-b-server30.5 205icmp_echo1a7b-client7.25");
     sqlite3_close(c);
     remove_db(p);
 }
@@ -942,6 +943,61 @@ static void test_read_only(void)
 
 /* ------------------------------------------------- latency sample rows -- */
 
+/* A tcp_handshake row that joins its handshake's tcp_syn_synack and
+ * tcp_synack_ack (schema v4) reads back as three samples, each with its
+ * own kind, time, value and answering side, and the connection's
+ * addresses; a row without parts is one sample. */
+static void test_handshake_rows(void)
+{
+    const char *p = tpath("hsrows.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    struct nm_flow_rec f = { .flow_id = 5, .ip_version = 4, .ip_proto = 6,
+                             .client_port = 40000, .server_port = 80,
+                             .tcp_state = NM_TCPS_ESTABLISHED, .end_reason = NM_FEND_ACTIVE };
+    f.client.b[0] = 10, f.client.b[3] = 1;
+    f.server.b[0] = 10, f.server.b[3] = 80;
+    CHECK(nm_db_begin(db) == 0);
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    struct nm_db_latency_row x = { .ts_ns = 2000000, .flow_id = 5, .value_ns = 12000,
+                                   .kind = NM_LAT_TCP_HANDSHAKE, .ip_proto = 6,
+                                   .has_parts = true, .syn_synack_ns = 10000,
+                                   .synack_ack_ns = 2000 };
+    CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    /* the same connection seen from its flow's other side */
+    x.ts_ns = 3000000, x.flags = NM_DB_LAT_CLIENT_IS_FLOW_SERVER;
+    CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    x = (struct nm_db_latency_row){ .ts_ns = 4000000, .flow_id = 5, .value_ns = 9000,
+                                    .kind = NM_LAT_TCP_HANDSHAKE, .ip_proto = 6 };
+    CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    CHECK(nm_db_commit(db) == 0);
+    nm_db_close(db);
+
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_sample_rows"), 3);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples"), 7);
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(id || ' ' || kind || ' ' || ts_ns || ' '"
+                         " || client || ':' || client_port || ' ' || server || ':' || server_port"
+                         " || ' ' || answered_by || ' ' || value_us, '; ')"
+                         " FROM (SELECT * FROM latency_samples ORDER BY id)"),
+               "4 tcp_handshake 2000000 10.0.0.1:40000 10.0.0.80:80 client 12.0; "
+               "5 tcp_syn_synack 1998000 10.0.0.1:40000 10.0.0.80:80 server 10.0; "
+               "6 tcp_synack_ack 2000000 10.0.0.1:40000 10.0.0.80:80 client 2.0; "
+               "8 tcp_handshake 3000000 10.0.0.80:80 10.0.0.1:40000 client 12.0; "
+               "9 tcp_syn_synack 2998000 10.0.0.80:80 10.0.0.1:40000 server 10.0; "
+               "10 tcp_synack_ack 3000000 10.0.0.80:80 10.0.0.1:40000 client 2.0; "
+               "12 tcp_handshake 4000000 10.0.0.1:40000 10.0.0.80:80 client 9.0");
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(kind || '=' || samples, ' ') FROM"
+                         " (SELECT kind, samples FROM latency_by_server"
+                         "  WHERE server = '10.0.0.80' ORDER BY kind)"),
+               "tcp_handshake=2 tcp_syn_synack=1 tcp_synack_ack=1");
+    sqlite3_close(c);
+    remove_db(p);
+}
+
 /* Samples wait in nm_db until 32 make one INSERT or the transaction
  * commits: 70 samples (two full statements and 6 single rows) come back in
  * order with every column; samples of a rolled-back transaction are gone,
@@ -983,9 +1039,9 @@ static void test_latency_rows(void)
 
     sqlite3 *c = raw_open(p);
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples"), 70);
-    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples WHERE ts_ns = 1000 + id - 1"
-                        " AND flow_id = id AND client_port = 39999 + id"
-                        " AND value_us = 1.5 * id"), 70);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples WHERE id % 4 = 0"
+                        " AND ts_ns = 1000 + id / 4 - 1 AND flow_id = id / 4"
+                        " AND client_port = 39999 + id / 4 AND value_us = 1.5 * (id / 4)"), 70);
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples WHERE session_id = 1"
                         " AND kind = 'dns' AND ip_proto = 17 AND client = '10.0.0.1'"
                         " AND server = '10.0.0.53' AND server_port = 53"
@@ -1456,6 +1512,7 @@ int main(int argc, char **argv)
     test_wal_bounded();
     test_summary_latency_view();
     test_latency_rows();
+    test_handshake_rows();
     measure_insert_rate();
     rmdir(dir);
     return check_report(argv[0]);

@@ -216,9 +216,10 @@ static struct nm_packet icmp6(int64_t ts, uint8_t src_last, uint8_t dst_last, ui
     return p;
 }
 
+/* Flow 7, whose first packet came from CLI (the flow engine's client). */
 static void feed(struct nm_latency *l, struct nm_packet p)
 {
-    nm_latency_packet(l, &p, 7);
+    nm_latency_packet(l, &p, 7, is4(&p.src_ip, CLI));
 }
 
 /* ------------------------------------------------------------------ TCP */
@@ -275,6 +276,101 @@ static void test_handshake_and_data(void)
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 1);
     feed(l, udp(T0 + SEC(300) + 1, CLI, 40000, NTP, 123));
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 0);
+    nm_latency_free(l);
+}
+
+/* Joined samples (latency.h): a clean handshake's three samples come
+ * together at the ACK, in order, the first two joined, with the relations a
+ * one-row store relies on.  A SYN/ACK sent twice, a flush between the
+ * SYN/ACK and the ACK, a reset or another flow id leave the tcp_syn_synack
+ * on its own, with its own time and value; the held sample is never lost. */
+static void test_joined_handshake(void)
+{
+    struct nm_latency *l = make(NULL);
+    const struct nm_latency_sample *s = R.s;
+    struct nm_packet p;
+
+    feed(l, c2s(T0, SYN, 1000, 0, 0));
+    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    CHECK_EQ_U(R.ns, 0);                /* held until the handshake is over */
+    feed(l, c2s(T0 + MS(12), ACK, 1001, 5001, 0));
+    CHECK_EQ_U(R.ns, 3);
+    CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && s[0].joined && s[0].by_server);
+    CHECK(s[1].kind == NM_LAT_TCP_SYNACK_ACK && s[1].joined && !s[1].by_server);
+    CHECK(s[2].kind == NM_LAT_TCP_HANDSHAKE && !s[2].joined && !s[2].by_server);
+    CHECK_EQ_U(s[0].ts_ns, T0 + MS(10));
+    CHECK_EQ_U(s[0].value_ns, MS(10));
+    CHECK_EQ_U(s[1].ts_ns, T0 + MS(12));
+    CHECK_EQ_U(s[1].value_ns, MS(2));
+    CHECK_EQ_U(s[2].ts_ns, T0 + MS(12));
+    CHECK_EQ_U(s[2].value_ns, MS(12));
+    for (int k = 0; k < 3; k++)
+        CHECK(s[k].flow_id == 7 && !s[k].client_is_flow_server && is4(&s[k].client, CLI));
+    nm_latency_free(l);
+
+    /* The flow engine saw the server first (its flow's client): every
+     * sample's client is then the flow's server side; still joined. */
+    l = make(NULL);
+    p = c2s(T0, SYN, 1000, 0, 0);
+    nm_latency_packet(l, &p, 9, false);
+    p = s2c(T0 + MS(10), SYNACK, 5000, 1001, 0);
+    nm_latency_packet(l, &p, 9, true);
+    p = c2s(T0 + MS(12), ACK, 1001, 5001, 0);
+    nm_latency_packet(l, &p, 9, false);
+    CHECK_EQ_U(R.ns, 3);
+    for (size_t k = 0; k < R.ns; k++)
+        CHECK(s[k].client_is_flow_server && s[k].joined == (k < 2));
+    nm_latency_free(l);
+
+    /* A second SYN/ACK: the first one's sample goes out on its own then. */
+    l = make(NULL);
+    feed(l, c2s(T0, SYN, 1000, 0, 0));
+    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    feed(l, s2c(T0 + MS(1010), SYNACK, 5000, 1001, 0));
+    CHECK_EQ_U(R.ns, 1);
+    CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && !s[0].joined);
+    CHECK_EQ_U(s[0].ts_ns, T0 + MS(10));
+    CHECK_EQ_U(s[0].value_ns, MS(10));
+    feed(l, c2s(T0 + MS(1012), ACK, 1001, 5001, 0));
+    CHECK_EQ_U(R.ns, 3);
+    CHECK(!s[1].joined && !s[2].joined);
+    CHECK_EQ_U(nkind(NM_LAT_TCP_SYN_SYNACK), 1);
+    nm_latency_free(l);
+
+    /* A flush releases it, with the SYN/ACK's time and flow id. */
+    l = make(NULL);
+    feed(l, c2s(T0, SYN, 1000, 0, 0));
+    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    nm_latency_flush(l, T0 + MS(11));
+    CHECK_EQ_U(R.ns, 1);
+    CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && !s[0].joined && s[0].flow_id == 7);
+    CHECK_EQ_U(s[0].ts_ns, T0 + MS(10));
+    feed(l, c2s(T0 + MS(12), ACK, 1001, 5001, 0));
+    CHECK_EQ_U(R.ns, 3);
+    CHECK_EQ_U(nkind(NM_LAT_TCP_SYN_SYNACK), 1);
+    CHECK(!s[1].joined && !s[2].joined);
+    nm_latency_free(l);
+
+    /* Another flow id for the ACK (the flow engine started a new flow):
+     * the held sample keeps the SYN/ACK's. */
+    l = make(NULL);
+    feed(l, c2s(T0, SYN, 1000, 0, 0));
+    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    p = c2s(T0 + MS(12), ACK, 1001, 5001, 0);
+    nm_latency_packet(l, &p, 8, true);
+    CHECK_EQ_U(R.ns, 3);
+    CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && !s[0].joined && s[0].flow_id == 7);
+    CHECK(s[1].flow_id == 8 && s[2].flow_id == 8 && !s[1].joined && !s[2].joined);
+    nm_latency_free(l);
+
+    /* A reset after the SYN/ACK: no handshake sample, the held one out. */
+    l = make(NULL);
+    feed(l, c2s(T0, SYN, 1000, 0, 0));
+    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    feed(l, c2s(T0 + MS(12), RSTACK, 1001, 5001, 0));
+    CHECK_EQ_U(R.ns, 1);
+    CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && !s[0].joined);
+    CHECK_EQ_U(s[0].value_ns, MS(10));
     nm_latency_free(l);
 }
 
@@ -789,7 +885,7 @@ static void test_icmp_echo(void)
     {
         struct nm_packet p = icmp(T0 + SEC(22), SRV, CLI, 3, 0, 0);
         p.layers |= NM_L_ICMP_QUOTE;
-        nm_latency_packet(l, &p, 1);
+        nm_latency_packet(l, &p, 1, true);
     }
     CHECK_EQ_U(R.ns, 3);
     nm_latency_free(l);
@@ -884,26 +980,26 @@ static void test_malformed_ignored(void)
 
     p = c2s(T0, SYN, 1000, 0, 0);
     p.malformed = NM_MAL_TCP_TRUNCATED;
-    nm_latency_packet(l, &p, 1);
+    nm_latency_packet(l, &p, 1, true);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 0);
     p = dns(T0, CLI, 5000, RESOLVER, 53, 1, false, 17);
     p.malformed = NM_MAL_DNS_TRUNCATED;     /* header maybe lost: skipped */
-    nm_latency_packet(l, &p, 1);
+    nm_latency_packet(l, &p, 1, true);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_DNS], 0);
     p = dns(T0, CLI, 5000, RESOLVER, 53, 1, false, 17);
     p.malformed = NM_MAL_DNS_BAD_LABEL;     /* header fine */
-    nm_latency_packet(l, &p, 1);
+    nm_latency_packet(l, &p, 1, true);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_DNS], 1);
     p = icmp(T0, CLI, SRV, 8, 1, 1);
     p.malformed = NM_MAL_ICMP_TRUNCATED;
-    nm_latency_packet(l, &p, 1);
+    nm_latency_packet(l, &p, 1, true);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_ICMP], 0);
     p = udp(T0, CLI, 40000, NTP, 123);
     p.frag_offset = 1480;                   /* later fragment: no ports */
-    nm_latency_packet(l, &p, 1);
+    nm_latency_packet(l, &p, 1, true);
     p = udp(T0, CLI, 40000, NTP, 123);
     p.ip_version = 0;                       /* not IP */
-    nm_latency_packet(l, &p, 1);
+    nm_latency_packet(l, &p, 1, true);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_UDP], 0);
     nm_latency_free(l);
 }
@@ -934,9 +1030,9 @@ static void test_config(void)
     CHECK(l != NULL);
     if (l != NULL) {
         struct nm_packet p = c2s(T0, SYN, 1, 0, 0);
-        nm_latency_packet(l, &p, 1);
+        nm_latency_packet(l, &p, 1, true);
         p = dns(T0, CLI, 1, RESOLVER, 53, 1, false, 17);
-        nm_latency_packet(l, &p, 1);
+        nm_latency_packet(l, &p, 1, true);
         nm_latency_flush(l, T0 + SEC(1000));
         CHECK_EQ_U(nm_latency_counters(l)->evictions[NM_LAT_TABLE_TCP], 0);
         nm_latency_free(l);
@@ -1022,7 +1118,7 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, uint
          * the packet that comes next. */
         if (flush_often && i % 7 == 0)
             nm_latency_flush(l, p.ts_ns);
-        nm_latency_packet(l, &p, (uint64_t)i);
+        nm_latency_packet(l, &p, (uint64_t)i, true);
         if (c->in_use[NM_LAT_TABLE_TCP] > 16 || c->in_use[NM_LAT_TABLE_DNS] > 8 ||
             c->in_use[NM_LAT_TABLE_ICMP] > 8 || c->in_use[NM_LAT_TABLE_UDP] > 16) {
             CHECK(false); /* a table grew past its capacity */
@@ -1069,6 +1165,7 @@ int main(int argc, char **argv)
 {
     (void)argc;
     test_handshake_and_data();
+    test_joined_handshake();
     test_retransmitted_syn();
     test_retransmitted_synack();
     test_duplicated_packets();
