@@ -45,6 +45,10 @@ struct nm_verdict {
     bool new_connection;        /* ... and it counts as a new connection */
     bool from_client;           /* direction within the flow */
     bool tcp_retransmission;
+    /* A TCP flow's word for the latency module (nm_latency_packet's hint):
+     * UINT32_MAX when the flow is new, then whatever that module stores.
+     * Valid until the next call of the engine; NULL for other flows. */
+    uint32_t *latency_hint;
 };
 
 /* Running totals since the engine was created (for final statistics and

@@ -89,6 +89,7 @@ struct flow_entry {
     uint64_t pkts[2], bytes[2]; /* [0] client to server */
     uint32_t retrans, resets;
     _Alignas(64) struct nm_tcp_track tcp;
+    uint32_t latency_hint;      /* nm_verdict.latency_hint of a TCP flow */
 };
 
 _Static_assert(sizeof(struct flow_entry) == 192, "a flow entry is three cache lines");
@@ -549,6 +550,7 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p,
         f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
         f->retrans = f->resets = 0;
         nm_tcp_init(&f->tcp);
+        f->latency_hint = UINT32_MAX;
         lru_push_head(t, i);
         v->new_flow = true;
         t->tot->flows_created++;
@@ -605,4 +607,5 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p,
     r->conn_proto = (enum nm_proto)f->conn_proto;
     v->flow_id = f->flow_id;
     v->from_client = dir == 0;
+    v->latency_hint = is_tcp ? &f->latency_hint : NULL;
 }

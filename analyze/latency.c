@@ -939,18 +939,24 @@ static void tcp_close_part(struct nm_latency *l, uint32_t i, const struct nm_pac
     note_closed_due(l, due_at(l->now_ns, TCP_CLOSED_LINGER_NS));
 }
 
-static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
+static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
+                       uint32_t *hint)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
     struct lat_key k;
-    uint32_t b, i;
+    uint32_t i;
     int side;
 
     if (t->cap == 0)
         return;
     side = key_pair(&k, pkt);
-    b = key_bucket(t, &k);
-    i = table_find(t, &k, b);
+    /* The hint saves the hash and the bucket's cache miss; it is used only
+     * if it names an entry in use with this key. */
+    if (hint != NULL && *hint < t->fresh && t->e[*hint].linked[LIST_LRU] &&
+        memcmp(&t->e[*hint].key, &k, sizeof k) == 0)
+        i = *hint;
+    else
+        i = table_find(t, &k, key_bucket(t, &k));
     if (i != NIL && idle(l, NM_LAT_TABLE_TCP, i)) {
         if (t->e[i].linked[LIST_PEND])
             timed_out(l, NM_LAT_TABLE_TCP, i);
@@ -958,7 +964,7 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         i = NIL;
     }
     if (i == NIL) {
-        i = table_insert(l, NM_LAT_TABLE_TCP, &k, b);
+        i = table_insert(l, NM_LAT_TABLE_TCP, &k, key_bucket(t, &k));
         memset(&l->tcp[i], 0, sizeof l->tcp[i]);
         /* Client: the SYN's sender, the SYN/ACK's receiver, else the side
          * that sent the first packet (as the flow engine decides). */
@@ -967,6 +973,8 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         else
             t->e[i].client_b = (uint8_t)side;
     }
+    if (hint != NULL)
+        *hint = i;
     if (t->e[i].flow_id != flow_id)
         release_synack(l, i);       /* held with the SYN/ACK's flow id */
     t->e[i].flow_id = flow_id;
@@ -1140,7 +1148,7 @@ static bool dns_ok(const struct nm_packet *pkt)
 }
 
 void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
-                       bool from_flow_client)
+                       bool from_flow_client, uint32_t *hint)
 {
     l->pkt_from_flow_client = from_flow_client;
     if (!l->have_now || pkt->ts_ns > l->now_ns) {
@@ -1162,7 +1170,7 @@ void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     case IPPROTO_NUM_TCP:
         if (!(pkt->layers & NM_L_TCP))
             return;
-        tcp_packet(l, pkt, flow_id);
+        tcp_packet(l, pkt, flow_id, hint);
         if (dns_ok(pkt))
             dns_packet(l, pkt, flow_id);
         return;

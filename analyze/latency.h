@@ -284,11 +284,16 @@ void nm_latency_free(struct nm_latency *l);
  * flow engine's id for it (0 if unknown) and `from_flow_client` whether it
  * came from that flow's client (the side that sent its first packet); both
  * are only copied into samples (flow_id, client_is_flow_server).
+ * `hint`, if not NULL, is a word the caller keeps per TCP flow, UINT32_MAX
+ * at first: where this module last found the flow's connection, so that the
+ * next packet finds it without hashing (the flow engine keeps it in the
+ * flow's entry, already in cache).  It is checked before use: a stale or
+ * wrong hint costs a hash lookup, never a wrong result.
  * Packets that are not IPv4/IPv6 TCP, UDP, ICMP echo or ICMPv6 echo, or are
  * malformed below the layer needed, are ignored.  May call the sink.
  */
 void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
-                       bool from_flow_client);
+                       bool from_flow_client, uint32_t *hint);
 
 /* Report the timeouts due at packet time `now_ns` (call it about once a
  * second in a live capture, and at the end).  Pending requests younger than

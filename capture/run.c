@@ -349,7 +349,8 @@ static void capture_loop(struct run_state *st, struct nm_run_result *res)
             pkt->ts_ns = sp.ts_ns;
             nm_engine_packet(st->engine, pkt, &verdict);
             if (st->latency)
-                nm_latency_packet(st->latency, pkt, verdict.flow_id, verdict.from_client);
+                nm_latency_packet(st->latency, pkt, verdict.flow_id, verdict.from_client,
+                                  verdict.latency_hint);
             nm_writer_commit_packet(st->writer, verdict.flow_id);
             packets++;
             if (opt->count && packets >= opt->count) {

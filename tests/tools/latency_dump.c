@@ -165,7 +165,7 @@ static int dump_file(const char *path, bool verbose)
         pkt.ts_ns = ts_of(h);
         if (packets == 0 || pkt.ts_ns > last)
             last = pkt.ts_ns;
-        nm_latency_packet(l, &pkt, 0, true);
+        nm_latency_packet(l, &pkt, 0, true, NULL);
         packets++;
     }
     if (rc == PCAP_ERROR)
@@ -299,7 +299,7 @@ static int bench_file(const char *path, long reps)
         /* One untimed pass first: it faults in the tables' pages, which a
          * long-running capture pays once. */
         for (size_t i = 0; i < n; i++) {
-            nm_latency_packet(l, &pk[i], 0, true);
+            nm_latency_packet(l, &pk[i], 0, true, NULL);
             pk[i].ts_ns += span;
         }
         nsamples = 0;
@@ -313,7 +313,7 @@ static int bench_file(const char *path, long reps)
             }
             t0 = now_s();
             for (size_t i = 0; i < n; i++)
-                nm_latency_packet(l, &pk[i], 0, true);
+                nm_latency_packet(l, &pk[i], 0, true, NULL);
             t_lat += now_s() - t0;
             for (size_t i = 0; i < n; i++)
                 pk[i].ts_ns += span;

@@ -219,7 +219,7 @@ static struct nm_packet icmp6(int64_t ts, uint8_t src_last, uint8_t dst_last, ui
 /* Flow 7, whose first packet came from CLI (the flow engine's client). */
 static void feed(struct nm_latency *l, struct nm_packet p)
 {
-    nm_latency_packet(l, &p, 7, is4(&p.src_ip, CLI));
+    nm_latency_packet(l, &p, 7, is4(&p.src_ip, CLI), NULL);
 }
 
 /* ------------------------------------------------------------------ TCP */
@@ -312,11 +312,11 @@ static void test_joined_handshake(void)
      * sample's client is then the flow's server side; still joined. */
     l = make(NULL);
     p = c2s(T0, SYN, 1000, 0, 0);
-    nm_latency_packet(l, &p, 9, false);
+    nm_latency_packet(l, &p, 9, false, NULL);
     p = s2c(T0 + MS(10), SYNACK, 5000, 1001, 0);
-    nm_latency_packet(l, &p, 9, true);
+    nm_latency_packet(l, &p, 9, true, NULL);
     p = c2s(T0 + MS(12), ACK, 1001, 5001, 0);
-    nm_latency_packet(l, &p, 9, false);
+    nm_latency_packet(l, &p, 9, false, NULL);
     CHECK_EQ_U(R.ns, 3);
     for (size_t k = 0; k < R.ns; k++)
         CHECK(s[k].client_is_flow_server && s[k].joined == (k < 2));
@@ -357,7 +357,7 @@ static void test_joined_handshake(void)
     feed(l, c2s(T0, SYN, 1000, 0, 0));
     feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
     p = c2s(T0 + MS(12), ACK, 1001, 5001, 0);
-    nm_latency_packet(l, &p, 8, true);
+    nm_latency_packet(l, &p, 8, true, NULL);
     CHECK_EQ_U(R.ns, 3);
     CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && !s[0].joined && s[0].flow_id == 7);
     CHECK(s[1].flow_id == 8 && s[2].flow_id == 8 && !s[1].joined && !s[2].joined);
@@ -885,7 +885,7 @@ static void test_icmp_echo(void)
     {
         struct nm_packet p = icmp(T0 + SEC(22), SRV, CLI, 3, 0, 0);
         p.layers |= NM_L_ICMP_QUOTE;
-        nm_latency_packet(l, &p, 1, true);
+        nm_latency_packet(l, &p, 1, true, NULL);
     }
     CHECK_EQ_U(R.ns, 3);
     nm_latency_free(l);
@@ -980,26 +980,26 @@ static void test_malformed_ignored(void)
 
     p = c2s(T0, SYN, 1000, 0, 0);
     p.malformed = NM_MAL_TCP_TRUNCATED;
-    nm_latency_packet(l, &p, 1, true);
+    nm_latency_packet(l, &p, 1, true, NULL);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_TCP], 0);
     p = dns(T0, CLI, 5000, RESOLVER, 53, 1, false, 17);
     p.malformed = NM_MAL_DNS_TRUNCATED;     /* header maybe lost: skipped */
-    nm_latency_packet(l, &p, 1, true);
+    nm_latency_packet(l, &p, 1, true, NULL);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_DNS], 0);
     p = dns(T0, CLI, 5000, RESOLVER, 53, 1, false, 17);
     p.malformed = NM_MAL_DNS_BAD_LABEL;     /* header fine */
-    nm_latency_packet(l, &p, 1, true);
+    nm_latency_packet(l, &p, 1, true, NULL);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_DNS], 1);
     p = icmp(T0, CLI, SRV, 8, 1, 1);
     p.malformed = NM_MAL_ICMP_TRUNCATED;
-    nm_latency_packet(l, &p, 1, true);
+    nm_latency_packet(l, &p, 1, true, NULL);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_ICMP], 0);
     p = udp(T0, CLI, 40000, NTP, 123);
     p.frag_offset = 1480;                   /* later fragment: no ports */
-    nm_latency_packet(l, &p, 1, true);
+    nm_latency_packet(l, &p, 1, true, NULL);
     p = udp(T0, CLI, 40000, NTP, 123);
     p.ip_version = 0;                       /* not IP */
-    nm_latency_packet(l, &p, 1, true);
+    nm_latency_packet(l, &p, 1, true, NULL);
     CHECK_EQ_U(nm_latency_counters(l)->in_use[NM_LAT_TABLE_UDP], 0);
     nm_latency_free(l);
 }
@@ -1030,9 +1030,9 @@ static void test_config(void)
     CHECK(l != NULL);
     if (l != NULL) {
         struct nm_packet p = c2s(T0, SYN, 1, 0, 0);
-        nm_latency_packet(l, &p, 1, true);
+        nm_latency_packet(l, &p, 1, true, NULL);
         p = dns(T0, CLI, 1, RESOLVER, 53, 1, false, 17);
-        nm_latency_packet(l, &p, 1, true);
+        nm_latency_packet(l, &p, 1, true, NULL);
         nm_latency_flush(l, T0 + SEC(1000));
         CHECK_EQ_U(nm_latency_counters(l)->evictions[NM_LAT_TABLE_TCP], 0);
         nm_latency_free(l);
@@ -1095,8 +1095,31 @@ static struct nm_packet random_packet(int64_t *t)
     return p;
 }
 
-static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, uint64_t *out)
+/* A sample as one number; summed, so the order samples come in (which may
+ * depend on flushes: held tcp_syn_synack samples) does not count. */
+static uint64_t sample_mix(const struct nm_latency_sample *s)
 {
+    uint64_t x = (uint64_t)s->value_ns * 0x9e3779b97f4a7c15u ^ (uint64_t)s->ts_ns ^
+                 ((uint64_t)s->kind << 56);
+    x ^= x >> 29;
+    return x * 0xbf58476d1ce4e5b9u;
+}
+
+/* How the random run passes hints (nm_latency_packet's last argument). */
+enum hints { HINT_NONE, HINT_PER_FLOW, HINT_ONE_WORD };
+
+/* Index of the flow (either direction) of a random_packet() */
+static unsigned flow_slot(const struct nm_packet *p)
+{
+    unsigned a = p->src_ip.b[3] * 8u + p->src_port % 8u, b = p->dst_ip.b[3] * 8u + p->dst_port % 8u;
+    return a < b ? a * 64 + b : b * 64 + a;
+}
+
+static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, enum hints hints,
+                       uint64_t *out)
+{
+    static uint32_t hint_word[64 * 64];
+    uint32_t one_word = UINT32_MAX;
     struct nm_latency_config cfg;
     struct nm_latency *l;
     const struct nm_latency_counters *c;
@@ -1111,6 +1134,7 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, uint
     cfg.hash_seed = hash_seed;
     l = make(&cfg);
     rng_state = seed;
+    memset(hint_word, 0xff, sizeof hint_word);
     c = nm_latency_counters(l);
     for (int i = 0; i < 200000; i++) {
         struct nm_packet p = random_packet(&t);
@@ -1118,7 +1142,9 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, uint
          * the packet that comes next. */
         if (flush_often && i % 7 == 0)
             nm_latency_flush(l, p.ts_ns);
-        nm_latency_packet(l, &p, (uint64_t)i, true);
+        uint32_t *hint = hints == HINT_PER_FLOW ? &hint_word[flow_slot(&p)]
+                         : hints == HINT_ONE_WORD ? &one_word : NULL;
+        nm_latency_packet(l, &p, (uint64_t)i, true, hint);
         if (c->in_use[NM_LAT_TABLE_TCP] > 16 || c->in_use[NM_LAT_TABLE_DNS] > 8 ||
             c->in_use[NM_LAT_TABLE_ICMP] > 8 || c->in_use[NM_LAT_TABLE_UDP] > 16) {
             CHECK(false); /* a table grew past its capacity */
@@ -1127,14 +1153,14 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, uint
         if (R.ns > MAX_REC / 2) {
             for (size_t j = 0; j < R.ns; j++) {
                 CHECK(R.s[j].value_ns >= 0);
-                sum = sum * 31 + (uint64_t)R.s[j].value_ns + R.s[j].kind;
+                sum += sample_mix(&R.s[j]);
             }
             R.ns = 0;
         }
         R.nt = 0;
     }
     for (size_t j = 0; j < R.ns; j++)
-        sum = sum * 31 + (uint64_t)R.s[j].value_ns + R.s[j].kind;
+        sum += sample_mix(&R.s[j]);
     for (int k = 0; k < NM_LAT_KIND_COUNT; k++)
         sum = sum * 31 + c->samples[k] * 1000003u + c->timeouts[k];
     *out = sum;
@@ -1149,16 +1175,22 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, uint
     nm_latency_free(l);
 }
 
-/* Results depend on neither the hash seed nor how often flush is called. */
+/* Results depend on neither the hash seed, nor how often flush is called,
+ * nor the hints: per flow, or one word for all flows (wrong most of the
+ * time, and must be caught). */
 static void test_random_invariants(void)
 {
-    uint64_t a = 0, b = 1, c = 2;
+    uint64_t a = 0, b = 1, c = 2, d = 3, e = 4;
 
-    run_random(12345, 0, false, &a);
-    run_random(12345, 0xdeadbeefcafef00dull, false, &b);
-    run_random(12345, 77, true, &c);
+    run_random(12345, 0, false, HINT_NONE, &a);
+    run_random(12345, 0xdeadbeefcafef00dull, false, HINT_NONE, &b);
+    run_random(12345, 77, true, HINT_NONE, &c);
+    run_random(12345, 0, false, HINT_PER_FLOW, &d);
+    run_random(12345, 0, true, HINT_ONE_WORD, &e);
     CHECK_EQ_U(a, b);
     CHECK_EQ_U(a, c);
+    CHECK_EQ_U(a, d);
+    CHECK_EQ_U(a, e);
 }
 
 int main(int argc, char **argv)
