@@ -200,11 +200,137 @@ static void test_bad_records(void)
         unlink(path);
 }
 
+/* Byte b of record i in the files of test_many_blocks. */
+static uint8_t big_byte(int i, uint32_t b)
+{
+    return (uint8_t)((uint32_t)i * 7u + b * 13u + (b >> 8));
+}
+
+/* A file of n records of the sizes in `caps` (cycled), each byte telling
+ * its record and offset; `cut` as make_file.  Returns its path or NULL. */
+static const char *make_big(const uint32_t *caps, int ncaps, int n, size_t cut)
+{
+    static char path[64];
+    static uint8_t data[262144];
+    snprintf(path, sizeof path, "/tmp/nm-test-pcapfile-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return NULL;
+    FILE *fp = fdopen(fd, "wb");
+    const uint32_t h[6] = { 0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 262144, 1 };
+    fwrite(h, 4, 6, fp);
+    for (int i = 0; i < n; i++) {
+        uint32_t cap = caps[i % ncaps];
+        const uint32_t rh[4] = { 1700000000u + (uint32_t)i, (uint32_t)i, cap, cap };
+        fwrite(rh, 4, 4, fp);
+        for (uint32_t b = 0; b < cap; b++)
+            data[b] = big_byte(i, b);
+        fwrite(data, 1, cap, fp);
+    }
+    fclose(fp);
+    if (cut && truncate(path, (off_t)cut) != 0)
+        return NULL;
+    return path;
+}
+
+/* Reads every record of a make_big() file; returns how many were whole
+ * (every byte checked) before the status that ended the file. */
+static int read_big(const char *path, const uint32_t *caps, int ncaps,
+                    enum nm_pcapfile_status *end, char *err, size_t errlen)
+{
+    struct nm_pcapfile_info info;
+    bool mine;
+    struct nm_pcapfile *f = open_made(path, &info, &mine);
+    int i = 0;
+    CHECK(f != NULL);
+    if (!f)
+        return -1;
+    for (;; i++) {
+        int64_t ts;
+        uint32_t cap, len;
+        const uint8_t *d;
+        *end = nm_pcapfile_next(f, &ts, &cap, &len, &d, err, errlen);
+        if (*end != NM_PCAPFILE_PACKET)
+            break;
+        uint32_t want = caps[i % ncaps];
+        bool same = cap == want && len == want && ts == (1700000000LL + i) * 1000000000 + i * 1000;
+        for (uint32_t b = 0; same && b < cap; b++)
+            same = d[b] == big_byte(i, b);
+        CHECK(same);
+        if (!same)
+            break;
+    }
+    nm_pcapfile_close(f);
+    return i;
+}
+
+/* Files of many buffers (the reader's buffer holds two of the largest
+ * records, 524,320 bytes, and moves what is left to its start before each
+ * read): records of every size up to the largest that straddle refills,
+ * files of records that fill whole megabytes, files cut short after many
+ * refills, and a file closed after its first record.  Each byte is checked. */
+static void test_many_blocks(void)
+{
+    static const uint32_t caps[] = { 60, 1514, 262144, 9000, 40, 65535, 200000, 1, 262143 };
+    const int ncaps = 9, n = 57;     /* the last record is one of 262,144 bytes */
+    size_t whole = 24;
+    for (int i = 0; i < n; i++)
+        whole += 16 + caps[i % ncaps];
+    CHECK(whole > 8 * 512 * 1024);
+    enum nm_pcapfile_status end;
+    char err[256] = "";
+    const char *path = make_big(caps, ncaps, n, 0);
+    CHECK_EQ_U(read_big(path, caps, ncaps, &end, err, sizeof err), n);
+    CHECK_EQ_U(end, NM_PCAPFILE_EOF);
+    if (path)
+        unlink(path);
+
+    /* Records of 65,520 bytes: 16 of them make a megabyte. */
+    static const uint32_t even[] = { 65520 };
+    path = make_big(even, 1, 16, 0);
+    CHECK_EQ_U(read_big(path, even, 1, &end, err, sizeof err), 16);
+    CHECK_EQ_U(end, NM_PCAPFILE_EOF);
+    if (path)
+        unlink(path);
+
+    /* Cut 1000 bytes into the last record's data, then 5 bytes into its
+     * header. */
+    size_t last = whole - caps[(n - 1) % ncaps] - 16;   /* where the last record starts */
+    path = make_big(caps, ncaps, n, last + 16 + 1000);
+    CHECK_EQ_U(read_big(path, caps, ncaps, &end, err, sizeof err), n - 1);
+    CHECK_EQ_U(end, NM_PCAPFILE_TRUNCATED);
+    CHECK_EQ_S(err, "truncated dump file; tried to read 262144 captured bytes, only got 1000");
+    if (path)
+        unlink(path);
+    path = make_big(caps, ncaps, n, last + 5);
+    CHECK_EQ_U(read_big(path, caps, ncaps, &end, err, sizeof err), n - 1);
+    CHECK_EQ_U(end, NM_PCAPFILE_TRUNCATED);
+    CHECK_EQ_S(err, "truncated dump file; tried to read 16 header bytes, only got 5");
+    if (path)
+        unlink(path);
+
+    path = make_big(caps, ncaps, n, 0);
+    struct nm_pcapfile_info info;
+    bool mine;
+    struct nm_pcapfile *f = open_made(path, &info, &mine);
+    CHECK(f != NULL);
+    if (f) {
+        int64_t ts;
+        uint32_t cap, len;
+        const uint8_t *d;
+        CHECK_EQ_U(nm_pcapfile_next(f, &ts, &cap, &len, &d, err, sizeof err), NM_PCAPFILE_PACKET);
+        nm_pcapfile_close(f);
+    }
+    if (path)
+        unlink(path);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     test_takes_and_reads();
     test_leaves();
     test_bad_records();
+    test_many_blocks();
     return check_report(argv[0]);
 }
