@@ -185,11 +185,19 @@ static void sink_latency(void *ctx, const struct nm_latency_sample *s)
         st->joined[st->n_joined++] = *s;
         return;
     }
-    /* One row for a handshake's three samples, as latency.h lets; any
-     * other sequence (none is expected) is stored a row per sample. */
-    bool three = st->n_joined == 2 && s->kind == NM_LAT_TCP_HANDSHAKE &&
-                 st->joined[0].kind == NM_LAT_TCP_SYN_SYNACK &&
-                 st->joined[1].kind == NM_LAT_TCP_SYNACK_ACK;
+    /* One row for a handshake's three samples, as latency.h lets: checked
+     * here, since the row keeps only what the view needs to give the other
+     * two back (their values; times, flow and sides follow from the row).
+     * Any other sequence (none is expected) is stored a row per sample. */
+    const struct nm_latency_sample *a = &st->joined[0], *b = &st->joined[1];
+    bool three = st->n_joined == 2 && s->kind == NM_LAT_TCP_HANDSHAKE && !s->by_server &&
+                 a->kind == NM_LAT_TCP_SYN_SYNACK && a->by_server &&
+                 b->kind == NM_LAT_TCP_SYNACK_ACK && !b->by_server &&
+                 b->ts_ns == s->ts_ns && a->ts_ns == s->ts_ns - b->value_ns &&
+                 a->flow_id == s->flow_id && b->flow_id == s->flow_id &&
+                 a->client_is_flow_server == s->client_is_flow_server &&
+                 b->client_is_flow_server == s->client_is_flow_server &&
+                 a->ip_proto == s->ip_proto && b->ip_proto == s->ip_proto;
     if (!three)
         for (unsigned i = 0; i < st->n_joined; i++)
             put_latency_row(st, &st->joined[i], NULL);
