@@ -284,14 +284,21 @@ static void test_handshake_and_data(void)
  * one-row store relies on.  A SYN/ACK sent twice, a flush between the
  * SYN/ACK and the ACK, a reset or another flow id leave the tcp_syn_synack
  * on its own, with its own time and value; the held sample is never lost. */
-static void test_joined_handshake(void)
+/* A new latency module that has seen a SYN and, 10 ms later, its SYN/ACK. */
+static struct nm_latency *after_synack(void)
 {
     struct nm_latency *l = make(NULL);
+    feed(l, c2s(T0, SYN, 1000, 0, 0));
+    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    return l;
+}
+
+static void test_joined_handshake(void)
+{
+    struct nm_latency *l = after_synack();
     const struct nm_latency_sample *s = R.s;
     struct nm_packet p;
 
-    feed(l, c2s(T0, SYN, 1000, 0, 0));
-    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
     CHECK_EQ_U(R.ns, 0);                /* held until the handshake is over */
     feed(l, c2s(T0 + MS(12), ACK, 1001, 5001, 0));
     CHECK_EQ_U(R.ns, 3);
@@ -323,9 +330,7 @@ static void test_joined_handshake(void)
     nm_latency_free(l);
 
     /* A second SYN/ACK: the first one's sample goes out on its own then. */
-    l = make(NULL);
-    feed(l, c2s(T0, SYN, 1000, 0, 0));
-    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    l = after_synack();
     feed(l, s2c(T0 + MS(1010), SYNACK, 5000, 1001, 0));
     CHECK_EQ_U(R.ns, 1);
     CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && !s[0].joined);
@@ -338,9 +343,7 @@ static void test_joined_handshake(void)
     nm_latency_free(l);
 
     /* A flush releases it, with the SYN/ACK's time and flow id. */
-    l = make(NULL);
-    feed(l, c2s(T0, SYN, 1000, 0, 0));
-    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    l = after_synack();
     nm_latency_flush(l, T0 + MS(11));
     CHECK_EQ_U(R.ns, 1);
     CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && !s[0].joined && s[0].flow_id == 7);
@@ -353,9 +356,7 @@ static void test_joined_handshake(void)
 
     /* Another flow id for the ACK (the flow engine started a new flow):
      * the held sample keeps the SYN/ACK's. */
-    l = make(NULL);
-    feed(l, c2s(T0, SYN, 1000, 0, 0));
-    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    l = after_synack();
     p = c2s(T0 + MS(12), ACK, 1001, 5001, 0);
     nm_latency_packet(l, &p, 8, true, NULL);
     CHECK_EQ_U(R.ns, 3);
@@ -364,9 +365,7 @@ static void test_joined_handshake(void)
     nm_latency_free(l);
 
     /* A reset after the SYN/ACK: no handshake sample, the held one out. */
-    l = make(NULL);
-    feed(l, c2s(T0, SYN, 1000, 0, 0));
-    feed(l, s2c(T0 + MS(10), SYNACK, 5000, 1001, 0));
+    l = after_synack();
     feed(l, c2s(T0 + MS(12), RSTACK, 1001, 5001, 0));
     CHECK_EQ_U(R.ns, 1);
     CHECK(s[0].kind == NM_LAT_TCP_SYN_SYNACK && !s[0].joined);

@@ -17,17 +17,32 @@ struct rec {
     uint8_t fill;                 /* every data byte */
 };
 
+/* A new temporary file for writing, its name in path[64]. */
+static FILE *temp_file(char *path)
+{
+    snprintf(path, 64, "/tmp/nm-test-pcapfile-XXXXXX");
+    int fd = mkstemp(path);
+    return fd < 0 ? NULL : fdopen(fd, "wb");
+}
+
+/* Closes fp and keeps `cut` bytes of the file if cut > 0: path or NULL. */
+static const char *finish_file(FILE *fp, const char *path, size_t cut)
+{
+    fclose(fp);
+    if (cut && truncate(path, (off_t)cut) != 0)
+        return NULL;
+    return path;
+}
+
 /* Writes a classic pcap in this machine's byte order; returns its path
  * (static buffer) or NULL.  `cut` > 0 keeps only that many bytes. */
 static const char *make_file(uint32_t magic, uint16_t major, uint16_t minor, uint32_t snaplen,
                              uint32_t linktype, const struct rec *r, int n, size_t cut)
 {
     static char path[64];
-    snprintf(path, sizeof path, "/tmp/nm-test-pcapfile-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0)
+    FILE *fp = temp_file(path);
+    if (fp == NULL)
         return NULL;
-    FILE *fp = fdopen(fd, "wb");
     uint32_t zero = 0;
     fwrite(&magic, 4, 1, fp);
     fwrite(&major, 2, 1, fp);
@@ -41,16 +56,22 @@ static const char *make_file(uint32_t magic, uint16_t major, uint16_t minor, uin
         for (uint32_t b = 0; b < r[i].caplen; b++)
             fputc(r[i].fill, fp);
     }
-    fclose(fp);
-    if (cut && truncate(path, (off_t)cut) != 0)
-        return NULL;
-    return path;
+    return finish_file(fp, path, cut);
 }
 
 static struct nm_pcapfile *open_made(const char *path, struct nm_pcapfile_info *info, bool *mine)
 {
     char err[256];
     return path ? nm_pcapfile_open(path, info, mine, err, sizeof err) : NULL;
+}
+
+/* The status of f's next record, its contents unused. */
+static enum nm_pcapfile_status next_status(struct nm_pcapfile *f, char *err, size_t errlen)
+{
+    int64_t ts;
+    uint32_t cap, len;
+    const uint8_t *d;
+    return nm_pcapfile_next(f, &ts, &cap, &len, &d, err, errlen);
 }
 
 static void test_takes_and_reads(void)
@@ -188,11 +209,8 @@ static void test_bad_records(void)
     struct nm_pcapfile *f = open_made(path, &info, &mine);
     CHECK(f != NULL);
     if (f) {
-        int64_t ts;
-        uint32_t cap, len;
-        const uint8_t *d;
         char err[256] = "";
-        CHECK_EQ_U(nm_pcapfile_next(f, &ts, &cap, &len, &d, err, sizeof err), NM_PCAPFILE_ERROR);
+        CHECK_EQ_U(next_status(f, err, sizeof err), NM_PCAPFILE_ERROR);
         CHECK_EQ_S(err, "invalid packet capture length 300000, bigger than snaplen of 65535");
         nm_pcapfile_close(f);
     }
@@ -212,11 +230,9 @@ static const char *make_big(const uint32_t *caps, int ncaps, int n, size_t cut)
 {
     static char path[64];
     static uint8_t data[262144];
-    snprintf(path, sizeof path, "/tmp/nm-test-pcapfile-XXXXXX");
-    int fd = mkstemp(path);
-    if (fd < 0)
+    FILE *fp = temp_file(path);
+    if (fp == NULL)
         return NULL;
-    FILE *fp = fdopen(fd, "wb");
     const uint32_t h[6] = { 0xa1b2c3d4u, 2u | 4u << 16, 0, 0, 262144, 1 };
     fwrite(h, 4, 6, fp);
     for (int i = 0; i < n; i++) {
@@ -227,10 +243,7 @@ static const char *make_big(const uint32_t *caps, int ncaps, int n, size_t cut)
             data[b] = big_byte(i, b);
         fwrite(data, 1, cap, fp);
     }
-    fclose(fp);
-    if (cut && truncate(path, (off_t)cut) != 0)
-        return NULL;
-    return path;
+    return finish_file(fp, path, cut);
 }
 
 /* Reads every record of a make_big() file; returns how many were whole
@@ -315,10 +328,7 @@ static void test_many_blocks(void)
     struct nm_pcapfile *f = open_made(path, &info, &mine);
     CHECK(f != NULL);
     if (f) {
-        int64_t ts;
-        uint32_t cap, len;
-        const uint8_t *d;
-        CHECK_EQ_U(nm_pcapfile_next(f, &ts, &cap, &len, &d, err, sizeof err), NM_PCAPFILE_PACKET);
+        CHECK_EQ_U(next_status(f, err, sizeof err), NM_PCAPFILE_PACKET);
         nm_pcapfile_close(f);
     }
     if (path)
