@@ -1059,20 +1059,70 @@ static uint32_t rnd(uint32_t n)
 /* A random but reproducible mix of packets over few addresses and ports
  * (so entries collide, repeat and get evicted), timestamps that mostly
  * advance and sometimes go back. */
+/* Packet `phase` of the script below, from (a, pa) to (b, pb), in the
+ * pair's handshake number `round` (each with its own ISNs: a SYN with the
+ * same ISN would be a copy of the last one). */
+static struct nm_packet scripted_tcp_from(int64_t t, uint32_t a, uint16_t pa, uint32_t b,
+                                          uint16_t pb, unsigned phase, unsigned round)
+{
+    uint32_t c = 1000u + 10000u * round, sv = 5000u + 10000u * round;
+    if (phase == 0)
+        return tcp(t, a, pa, b, pb, SYN, c, 0, 0);
+    if (phase == 1)
+        return tcp(t, a, pa, b, pb, SYNACK, sv, c + 1, 0);
+    return tcp(t, a, pa, b, pb, ACK, c + 1, sv + 1, 0);
+}
+
+static const uint16_t random_flags[] = {SYN, SYNACK, ACK, PSHACK, RSTACK, NM_TCP_RST,
+                                        NM_TCP_FIN | ACK, 0};
+
+/* With `handshakes` set, random_packet()'s TCP packets follow a script per
+ * pair of endpoints: SYN, SYN/ACK, ACK (the lower endpoint the client,
+ * ISNs 1000 and 5000), then two random segments, over and over, with one
+ * scripted packet in eight replaced by a random one; and time goes in
+ * steps of microseconds, not milliseconds, so that a pair's next packet
+ * comes well within the timeouts.  Valid handshakes, rare in random
+ * traffic, are then common, and held and joined samples get exercised,
+ * interrupted in every way the random packets can. */
+static bool handshakes;
+static uint16_t pair_phase[64 * 64];
+
+static struct nm_packet scripted_tcp(int64_t t, uint32_t a, uint16_t pa, uint32_t b, uint16_t pb)
+{
+    unsigned ea = (a & 0xffu) * 8u + pa % 8u, eb = (b & 0xffu) * 8u + pb % 8u;
+    unsigned n = pair_phase[ea < eb ? ea * 64 + eb : eb * 64 + ea]++;
+    unsigned ph = n % 5u, round = n / 5u;
+
+    if (ph < 3 && rnd(8) != 0) {
+        bool from_client = ph != 1;
+        if (from_client != (ea < eb))
+            return scripted_tcp_from(t, b, pb, a, pa, ph, round);
+        return scripted_tcp_from(t, a, pa, b, pb, ph, round);
+    }
+    uint32_t base = 1000u + 10000u * round;
+    return tcp(t, a, pa, b, pb, random_flags[rnd(8)], base + 4000u * rnd(2) + rnd(2),
+               base + 4000u * rnd(2) + rnd(2), rnd(3) * 500);
+}
+
 static struct nm_packet random_packet(int64_t *t)
 {
-    static const uint16_t flags[] = {SYN, SYNACK, ACK, PSHACK, RSTACK, NM_TCP_RST,
-                                     NM_TCP_FIN | ACK, 0};
-    uint32_t a = IP(10, 0, 0, 1 + rnd(4)), b = IP(10, 0, 0, 1 + rnd(4));
-    uint16_t pa = (uint16_t)(rnd(3) == 0 ? 53 : 1000 + rnd(6));
-    uint16_t pb = (uint16_t)(rnd(3) == 0 ? 53 : 1000 + rnd(6));
+    uint32_t hosts = handshakes ? 3 : 4, ports = handshakes ? 3 : 6;
+    uint32_t a = IP(10, 0, 0, 1 + rnd(hosts)), b = IP(10, 0, 0, 1 + rnd(hosts));
+    uint16_t pa = (uint16_t)(rnd(3) == 0 ? 53 : 1000 + rnd(ports));
+    uint16_t pb = (uint16_t)(rnd(3) == 0 ? 53 : 1000 + rnd(ports));
     struct nm_packet p;
 
-    *t += rnd(10) == 0 ? -MS(rnd(50)) : MS(rnd(400));
+    if (handshakes)     /* a pair's next packet then comes well within the timeouts */
+        *t += rnd(10) == 0 ? -US(rnd(50)) : US(rnd(400));
+    else
+        *t += rnd(10) == 0 ? -MS(rnd(50)) : MS(rnd(400));
     switch (rnd(5)) {
     case 0:
-        p = tcp(*t, a, pa, b, pb, flags[rnd(8)], rnd(4) * 0x40000000u + rnd(3000),
-                rnd(4) * 0x40000000u + rnd(3000), rnd(3) * 500);
+        if (handshakes)
+            p = scripted_tcp(*t, a, pa, b, pb);
+        else
+            p = tcp(*t, a, pa, b, pb, random_flags[rnd(8)], rnd(4) * 0x40000000u + rnd(3000),
+                    rnd(4) * 0x40000000u + rnd(3000), rnd(3) * 500);
         if (rnd(4) == 0)
             p.layers |= NM_L_DNS;
         p.dns_flags = (uint16_t)(rnd(2) << 15);
@@ -1107,12 +1157,26 @@ static uint64_t sample_mix(const struct nm_latency_sample *s)
 /* How the random run passes hints (nm_latency_packet's last argument). */
 enum hints { HINT_NONE, HINT_PER_FLOW, HINT_ONE_WORD };
 
+/* A random_packet()'s endpoints as numbers below 64. */
+static unsigned src_end(const struct nm_packet *p)
+{
+    return p->src_ip.b[3] * 8u + p->src_port % 8u;
+}
+
+static unsigned dst_end(const struct nm_packet *p)
+{
+    return p->dst_ip.b[3] * 8u + p->dst_port % 8u;
+}
+
 /* Index of the flow (either direction) of a random_packet() */
 static unsigned flow_slot(const struct nm_packet *p)
 {
-    unsigned a = p->src_ip.b[3] * 8u + p->src_port % 8u, b = p->dst_ip.b[3] * 8u + p->dst_port % 8u;
+    unsigned a = src_end(p), b = dst_end(p);
     return a < b ? a * 64 + b : b * 64 + a;
 }
+
+/* Joined samples seen by the last run_random(). */
+static uint64_t random_joined;
 
 static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, enum hints hints,
                        uint64_t *out)
@@ -1126,13 +1190,15 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, enum
     uint64_t sum = 0;
 
     nm_latency_config_default(&cfg);
-    cfg.max_tcp = 16;
+    cfg.max_tcp = handshakes ? 64 : 16;
     cfg.max_dns = 8;
     cfg.max_icmp = 8;
     cfg.max_udp = 16;
     cfg.hash_seed = hash_seed;
     l = make(&cfg);
     rng_state = seed;
+    random_joined = 0;
+    memset(pair_phase, 0, sizeof pair_phase);
     memset(hint_word, 0xff, sizeof hint_word);
     c = nm_latency_counters(l);
     for (int i = 0; i < 200000; i++) {
@@ -1143,8 +1209,9 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, enum
             nm_latency_flush(l, p.ts_ns);
         uint32_t *hint = hints == HINT_PER_FLOW ? &hint_word[flow_slot(&p)]
                          : hints == HINT_ONE_WORD ? &one_word : NULL;
-        nm_latency_packet(l, &p, (uint64_t)i, true, hint);
-        if (c->in_use[NM_LAT_TABLE_TCP] > 16 || c->in_use[NM_LAT_TABLE_DNS] > 8 ||
+        /* A flow per pair of endpoints, its client the lower one. */
+        nm_latency_packet(l, &p, flow_slot(&p) + 1u, src_end(&p) < dst_end(&p), hint);
+        if (c->in_use[NM_LAT_TABLE_TCP] > cfg.max_tcp || c->in_use[NM_LAT_TABLE_DNS] > 8 ||
             c->in_use[NM_LAT_TABLE_ICMP] > 8 || c->in_use[NM_LAT_TABLE_UDP] > 16) {
             CHECK(false); /* a table grew past its capacity */
             break;
@@ -1153,13 +1220,18 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, enum
             for (size_t j = 0; j < R.ns; j++) {
                 CHECK(R.s[j].value_ns >= 0);
                 sum += sample_mix(&R.s[j]);
+                random_joined += R.s[j].joined;
             }
             R.ns = 0;
         }
         R.nt = 0;
     }
-    for (size_t j = 0; j < R.ns; j++)
+    /* The capture ends, as in nm-capture: held samples go out. */
+    nm_latency_flush(l, t);
+    for (size_t j = 0; j < R.ns; j++) {
         sum += sample_mix(&R.s[j]);
+        random_joined += R.s[j].joined;
+    }
     for (int k = 0; k < NM_LAT_KIND_COUNT; k++)
         sum = sum * 31 + c->samples[k] * 1000003u + c->timeouts[k];
     *out = sum;
@@ -1169,7 +1241,7 @@ static void run_random(uint64_t seed, uint64_t hash_seed, bool flush_often, enum
     CHECK(c->samples[NM_LAT_DNS] > 0);
     CHECK(c->samples[NM_LAT_ICMPV6_ECHO] > 0);
     CHECK(c->samples[NM_LAT_UDP_FIRST_RESPONSE] > 0);
-    CHECK(c->timeouts[NM_LAT_DNS] > 0);
+    CHECK(c->timeouts[NM_LAT_DNS] > 0 || handshakes);  /* a run of seconds, then */
     CHECK(c->evictions[NM_LAT_TABLE_TCP] > 0);
     nm_latency_free(l);
 }
@@ -1190,6 +1262,24 @@ static void test_random_invariants(void)
     CHECK_EQ_U(a, c);
     CHECK_EQ_U(a, d);
     CHECK_EQ_U(a, e);
+
+    /* Many valid handshakes: samples held from SYN/ACK to ACK, joined or
+     * released by every other event; flushes change which are joined,
+     * never the samples. */
+    uint64_t joined_plain, joined_flushed;
+    handshakes = true;
+    run_random(54321, 0, false, HINT_NONE, &a);
+    joined_plain = random_joined;
+    run_random(54321, 0, true, HINT_NONE, &b);
+    joined_flushed = random_joined;
+    run_random(54321, 5, false, HINT_PER_FLOW, &c);
+    run_random(54321, 0, true, HINT_ONE_WORD, &d);
+    handshakes = false;
+    CHECK_EQ_U(a, b);
+    CHECK_EQ_U(a, c);
+    CHECK_EQ_U(a, d);
+    CHECK(joined_plain > 100);
+    CHECK(joined_flushed < joined_plain);
 }
 
 int main(int argc, char **argv)
