@@ -204,24 +204,12 @@ void nm_addr_ref_init(const struct nm_addr_cache *c, struct nm_addr_ref *r, uint
                       const uint8_t *addr)
 {
     /* a0/a1 hold the address bytes in memory order, zero-padded: what
-     * memcpy into a zeroed 16-byte buffer gives.  Built in registers: a
-     * 4- or 6-byte store read back as an 8-byte word cannot be forwarded
-     * from the store buffer, and that stall was a third of this function
-     * (perf annotate). */
+     * memcpy into a zeroed 16-byte buffer gives (nm_key_word_short). */
     if (kind == NM_ADDR_IPV6) {
         memcpy(&r->a0, addr, 8);
         memcpy(&r->a1, addr + 8, 8);
     } else {
-        uint32_t lo;
-        uint16_t hi = 0;
-        memcpy(&lo, addr, 4);
-        if (kind != NM_ADDR_IPV4)
-            memcpy(&hi, addr + 4, 2);   /* MAC: bytes 4 and 5 */
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-        r->a0 = (uint64_t)lo | (uint64_t)hi << 32;
-#else
-        r->a0 = (uint64_t)lo << 32 | (uint64_t)hi << 16;
-#endif
+        r->a0 = nm_key_word_short(addr, kind != NM_ADDR_IPV4);
         r->a1 = 0;
     }
     r->kind = kind;
