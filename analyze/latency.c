@@ -530,11 +530,12 @@ static void hold_synack(struct nm_latency *l, struct lat_tcp *x)
     l->synack_held++;
 }
 
-static void release_synack(struct nm_latency *l, uint32_t i)
+/* Reports the held sample, if any: on its own, or `joined` to the two
+ * samples that the caller reports right after it. */
+static void report_held_synack(struct nm_latency *l, uint32_t i, bool joined)
 {
     struct lat_tcp *x = &l->tcp[i];
     const struct lat_entry *e = &l->tab[NM_LAT_TABLE_TCP].e[i];
-
     bool cfs = (x->flags & T_HELD_CFS) != 0;
 
     if (!(x->flags & T_SYNACK_HELD))
@@ -542,7 +543,12 @@ static void release_synack(struct nm_latency *l, uint32_t i)
     x->flags &= (uint16_t)~(T_SYNACK_HELD | T_HELD_CFS);
     l->synack_held--;
     emit_sample_as(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, x->synack_ns, e->flow_id, true, cfs,
-                   false);
+                   joined);
+}
+
+static void release_synack(struct nm_latency *l, uint32_t i)
+{
+    report_held_synack(l, i, false);
 }
 
 /* `start_ns`: the request; `due_ns`: when the wait ended (the latest
@@ -855,15 +861,13 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
     if (synack_ack && (x->flags & T_SYNACK_HELD) && (x->flags & T_HAVE_SYN) &&
         ts >= x->synack_ns && !l->pkt_from_flow_client == ((x->flags & T_HELD_CFS) != 0)) {
         /* The common case: SYN -> SYN/ACK -> ACK, each once.  The three
-         * samples go out joined (same flow, client and orientation; the
-         * SYN/ACK stops the first and starts the second). */
-        bool cfs = (x->flags & T_HELD_CFS) != 0;
-        x->flags &= (uint16_t)~(T_SYNACK_HELD | T_HELD_CFS);
-        l->synack_held--;
-        emit_sample_as(l, e, NM_LAT_TCP_SYN_SYNACK, x->syn_ns, x->synack_ns, flow_id, true, cfs,
-                       true);
-        emit_sample_as(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, ts, flow_id, false, cfs, true);
-        emit_sample_as(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id, false, cfs, false);
+         * samples go out joined (same flow, client and orientation, as
+         * the condition above checks; the SYN/ACK stops the first and
+         * starts the second). */
+        report_held_synack(l, i, true);
+        emit_sample_as(l, e, NM_LAT_TCP_SYNACK_ACK, x->synack_ns, ts, flow_id, false,
+                       !l->pkt_from_flow_client, true);
+        emit_sample(l, e, NM_LAT_TCP_HANDSHAKE, x->syn_ns, ts, flow_id, false);
         tcp_hs_done(l, x, i);
         return;
     }
