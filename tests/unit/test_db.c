@@ -1490,6 +1490,87 @@ static void test_packet_batches(void)
     remove_db(p);
 }
 
+/* Flow rows wait in batches of 32 (db.c, FLOW_BATCH): every row of a
+ * transaction lands, whether it filled a batch or not; a flow put again
+ * in the same batch or a later one keeps its last values; a rollback
+ * drops the rows waiting with it. */
+static void test_flow_batches(void)
+{
+    const char *p = tpath("flowbatch.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    struct nm_flow_rec f = { .ip_version = 4, .ip_proto = 17, .client_port = 40000,
+                             .server_port = 53, .tcp_state = NM_TCPS_NONE,
+                             .end_reason = NM_FEND_ACTIVE, .is_connection = true };
+    f.client.b[0] = 10;
+    f.server.b[0] = 10, f.server.b[3] = 200;
+    CHECK(nm_db_begin(db) == 0);
+    /* flows 1..70 (two full batches and 6 waiting), then flow 65 again
+     * (its first put still waits in the same batch) and flow 5 again (its
+     * first put went out with the first batch) */
+    for (int i = 1; i <= 70; i++) {
+        f.flow_id = (uint64_t)i;
+        f.client.b[3] = (uint8_t)i;
+        f.first_ns = f.last_ns = 1000 + i;
+        f.pkts_c2s = (uint64_t)i;
+        f.bytes_c2s = 100u * (uint64_t)i;
+        CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    }
+    f.flow_id = 65;
+    f.client.b[3] = 65;
+    f.first_ns = 1065;
+    f.last_ns = 9065;
+    f.pkts_c2s = 650;
+    f.bytes_c2s = 6500;
+    f.end_reason = NM_FEND_IDLE;
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    f.flow_id = 5;
+    f.client.b[3] = 5;
+    f.first_ns = 1005;
+    f.last_ns = 9005;
+    f.pkts_c2s = 50;
+    f.bytes_c2s = 500;
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    CHECK(nm_db_commit(db) == 0);
+    /* rolled back: neither the new flow 100 nor flow 1's new totals */
+    CHECK(nm_db_begin(db) == 0);
+    for (int i = 0; i < 40; i++) {
+        f.flow_id = i ? 100 : 1;
+        f.pkts_c2s = 7777;
+        CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    }
+    CHECK(nm_db_rollback(db) == 0);
+    /* and the next transaction does not write them either */
+    CHECK(nm_db_begin(db) == 0);
+    f.flow_id = 71;
+    f.pkts_c2s = 71;
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    CHECK(nm_db_commit(db) == 0);
+
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows"), 71);
+    CHECK_EQ_U(q_int(c, "SELECT pkts_c2s FROM flows WHERE flow_id = 71"), 71);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows WHERE flow_id NOT IN (5, 65)"
+                        " AND client_ip = '10.0.0.' || flow_id AND server_ip = '10.0.0.200'"
+                        " AND first_ns = 1000 + flow_id AND last_ns = first_ns"
+                        " AND pkts_c2s = flow_id AND bytes_c2s = 100 * flow_id"
+                        " AND end_reason = 'active' AND proto = 'UDP'"), 68);
+    CHECK_EQ_S(q_text(c, "SELECT client_ip || '|' || first_ns || '|' || last_ns || '|' ||"
+                         " pkts_c2s || '|' || bytes_c2s || '|' || end_reason FROM flows"
+                         " WHERE flow_id = 5"), "10.0.0.5|1005|9005|50|500|idle");
+    CHECK_EQ_S(q_text(c, "SELECT client_ip || '|' || first_ns || '|' || last_ns || '|' ||"
+                         " pkts_c2s || '|' || bytes_c2s || '|' || end_reason FROM flows"
+                         " WHERE flow_id = 65"), "10.0.0.65|1065|9065|650|6500|idle");
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows WHERE pkts_c2s = 7777 OR flow_id = 100"), 0);
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -1504,6 +1585,7 @@ int main(int argc, char **argv)
     test_open_errors();
     test_session_and_packets();
     test_packet_batches();
+    test_flow_batches();
     test_aggregates();
     test_read_only();
     test_locked();
