@@ -79,6 +79,7 @@ struct lat_entry {
     int64_t pend_ns;            /* time the pending request started the clock */
     int64_t closed_ns;          /* TCP: packet time its connection was closed */
     uint32_t hnext;             /* hash chain, or free list */
+    uint32_t bucket;            /* its hash bucket (removal needs no rehash) */
     uint32_t prev[LIST_COUNT], next[LIST_COUNT];
     uint8_t client_b;           /* 1: the client is key.b (TCP/UDP); always 0 otherwise */
     uint8_t state;              /* UDP: enum udp_state */
@@ -344,11 +345,24 @@ static uint32_t key_bucket(const struct lat_table *t, const struct lat_key *k)
     return (uint32_t)nm_hash_words(&t->hs, w, sizeof w / sizeof w[0]) & t->mask;
 }
 
+/* Five word compares: memcmp() here was an out-of-line call per probe. */
+static bool key_equal(const struct lat_key *x, const struct lat_key *y)
+{
+    uint64_t a[sizeof *x / sizeof(uint64_t)], b[sizeof *y / sizeof(uint64_t)];
+    uint64_t diff = 0;
+
+    memcpy(a, x, sizeof a);
+    memcpy(b, y, sizeof b);
+    for (size_t w = 0; w < sizeof a / sizeof a[0]; w++)
+        diff |= a[w] ^ b[w];
+    return diff == 0;
+}
+
 static uint32_t table_find(const struct lat_table *t, const struct lat_key *k, uint32_t b)
 {
     /* A chain never holds more than cap entries: the walk is bounded. */
     for (uint32_t i = bucket_head(t, b); i != NIL; i = t->e[i].hnext)
-        if (memcmp(&t->e[i].key, k, sizeof *k) == 0)
+        if (key_equal(&t->e[i].key, k))
             return i;
     return NIL;
 }
@@ -358,7 +372,7 @@ static void release_synack(struct nm_latency *l, uint32_t i);
 static void table_remove(struct nm_latency *l, int tid, uint32_t i)
 {
     struct lat_table *t = &l->tab[tid];
-    uint32_t b = key_bucket(t, &t->e[i].key);
+    uint32_t b = t->e[i].bucket;
     uint32_t prev = NIL, j = bucket_head(t, b);
 
     if (tid == NM_LAT_TABLE_TCP)
@@ -408,6 +422,7 @@ static uint32_t table_insert(struct nm_latency *l, int tid, const struct lat_key
     for (int w = 0; w < LIST_COUNT; w++)
         e->prev[w] = e->next[w] = NIL;
     e->hnext = bucket_head(t, b);
+    e->bucket = b;
     bucket_set(t, b, i);
     t->used++;
     l->ctr.in_use[tid] = t->used;
@@ -718,13 +733,37 @@ static void key_init(struct lat_key *k, const struct nm_packet *pkt)
     k->ip_proto = pkt->ip_proto;
 }
 
+/* An address's half as a number that orders as memcmp() orders bytes. */
+static uint64_t addr_half(const uint8_t *b)
+{
+    uint64_t w;
+
+    memcpy(&w, b, sizeof w);
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    w = __builtin_bswap64(w);
+#endif
+    return w;
+}
+
+/* memcmp(a, b, 16)'s sign, without the call. */
+static int addr_cmp(const uint8_t a[16], const uint8_t b[16])
+{
+    uint64_t x = addr_half(a), y = addr_half(b);
+
+    if (x == y) {
+        x = addr_half(a + 8);
+        y = addr_half(b + 8);
+    }
+    return (x > y) - (x < y);
+}
+
 /* Canonical two-endpoint key; returns the sender's side (0: key.a). */
 static int key_pair(struct lat_key *k, const struct nm_packet *pkt)
 {
     int c;
 
     key_init(k, pkt);
-    c = memcmp(pkt->src_ip.b, pkt->dst_ip.b, sizeof pkt->src_ip.b);
+    c = addr_cmp(pkt->src_ip.b, pkt->dst_ip.b);
     if (c < 0 || (c == 0 && pkt->src_port <= pkt->dst_port)) {
         memcpy(k->a, pkt->src_ip.b, sizeof k->a);
         memcpy(k->b, pkt->dst_ip.b, sizeof k->b);
@@ -948,7 +987,7 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
     struct lat_key k;
-    uint32_t i;
+    uint32_t i, b = NIL;
     int side;
 
     if (t->cap == 0)
@@ -957,10 +996,12 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     /* The hint saves the hash and the bucket's cache miss; it is used only
      * if it names an entry in use with this key. */
     if (hint != NULL && *hint < t->fresh && t->e[*hint].linked[LIST_LRU] &&
-        memcmp(&t->e[*hint].key, &k, sizeof k) == 0)
+        key_equal(&t->e[*hint].key, &k)) {
         i = *hint;
-    else
-        i = table_find(t, &k, key_bucket(t, &k));
+    } else {
+        b = key_bucket(t, &k);
+        i = table_find(t, &k, b);
+    }
     if (i != NIL && idle(l, NM_LAT_TABLE_TCP, i)) {
         if (t->e[i].linked[LIST_PEND])
             timed_out(l, NM_LAT_TABLE_TCP, i);
@@ -968,7 +1009,9 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         i = NIL;
     }
     if (i == NIL) {
-        i = table_insert(l, NM_LAT_TABLE_TCP, &k, key_bucket(t, &k));
+        if (b == NIL)
+            b = key_bucket(t, &k);
+        i = table_insert(l, NM_LAT_TABLE_TCP, &k, b);
         memset(&l->tcp[i], 0, sizeof l->tcp[i]);
         /* Client: the SYN's sender, the SYN/ACK's receiver, else the side
          * that sent the first packet (as the flow engine decides). */
