@@ -1571,6 +1571,93 @@ static void test_flow_batches(void)
     remove_db(p);
 }
 
+/* Address deltas and histogram buckets wait in batches of 32 as well
+ * (db.c): an address that comes again in the same batch or a later one
+ * adds up, a bucket put again keeps its last values, and a rollback drops
+ * what waits with it. */
+static void test_delta_batches(void)
+{
+    const char *p = tpath("deltabatch.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    /* addresses 10.0.0.1..50, then 10.0.0.3 (first batch) and 10.0.0.45
+     * (still waiting) again; the MAC form of 7 is a different key */
+    for (int i = 1; i <= 50; i++) {
+        struct nm_addr_rec a = { .kind = NM_ADDR_IPV4, .first_ns = 100 + i, .last_ns = 200 + i,
+                                 .pkts_sent = (uint64_t)i, .bytes_sent = 10u * (uint64_t)i };
+        a.addr[0] = 10;
+        a.addr[3] = (uint8_t)i;
+        CHECK(nm_db_add_address(db, sid, &a) == 0);
+    }
+    for (int k = 0; k < 2; k++) {
+        int i = k ? 45 : 3;
+        struct nm_addr_rec a = { .kind = NM_ADDR_IPV4, .first_ns = 50, .last_ns = 900,
+                                 .pkts_sent = 1, .bytes_sent = 1, .pkts_recv = 2,
+                                 .bytes_recv = 20 };
+        a.addr[0] = 10;
+        a.addr[3] = (uint8_t)i;
+        CHECK(nm_db_add_address(db, sid, &a) == 0);
+    }
+    struct nm_addr_rec m = { .kind = NM_ADDR_MAC, .first_ns = 1, .last_ns = 2, .pkts_recv = 3,
+                             .bytes_recv = 4 };
+    m.addr[5] = 7;
+    CHECK(nm_db_add_address(db, sid, &m) == 0);
+    /* 40 buckets of one histogram, then bucket 2 again */
+    struct nm_lathist_rec r = { .kind = NM_LAT_DNS, .ip_proto = 17 };
+    for (int b = 0; b < 40; b++) {
+        r.bucket = b;
+        r.count = (uint64_t)b + 1;
+        r.sum_ns = r.min_ns = r.max_ns = b;
+        CHECK(nm_db_put_latency_bucket(db, sid, &r) == 0);
+    }
+    r.bucket = 2;
+    r.count = 99;
+    CHECK(nm_db_put_latency_bucket(db, sid, &r) == 0);
+    CHECK(nm_db_commit(db) == 0);
+    /* rolled back, full batches and waiting rows alike */
+    CHECK(nm_db_begin(db) == 0);
+    for (int i = 0; i < 40; i++) {
+        struct nm_addr_rec a = { .kind = NM_ADDR_IPV4, .first_ns = 1, .last_ns = 1,
+                                 .pkts_sent = 1000 };
+        a.addr[0] = 10;
+        a.addr[3] = 1;
+        CHECK(nm_db_add_address(db, sid, &a) == 0);
+        r.bucket = 100 + i;
+        CHECK(nm_db_put_latency_bucket(db, sid, &r) == 0);
+    }
+    CHECK(nm_db_rollback(db) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    CHECK(nm_db_commit(db) == 0);
+
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM addresses"), 51);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM addresses WHERE kind = 'ipv4'"
+                        " AND address NOT IN ('10.0.0.3', '10.0.0.45')"
+                        " AND first_ns = 100 + substr(address, 8)"
+                        " AND last_ns = 200 + substr(address, 8)"
+                        " AND pkts_sent = 0 + substr(address, 8)"
+                        " AND bytes_sent = 10 * substr(address, 8)"
+                        " AND pkts_recv = 0 AND bytes_recv = 0"), 48);
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(address || ' ' || first_ns || ' ' || last_ns"
+                         " || ' ' || pkts_sent || ' ' || bytes_sent || ' ' || pkts_recv || ' '"
+                         " || bytes_recv, '; ') FROM (SELECT * FROM addresses"
+                         " WHERE address IN ('10.0.0.3', '10.0.0.45') ORDER BY address)"),
+               "10.0.0.3 50 900 4 31 2 20; 10.0.0.45 50 900 46 451 2 20");
+    CHECK_EQ_S(q_text(c, "SELECT kind || ' ' || address || ' ' || pkts_recv FROM addresses"
+                         " WHERE kind = 'mac'"), "mac 00:00:00:00:00:07 3");
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_hist"), 40);
+    CHECK_EQ_U(q_int(c, "SELECT sum(count) FROM latency_hist"), 40 * 41 / 2 - 3 + 99);
+    CHECK_EQ_U(q_int(c, "SELECT count FROM latency_hist WHERE low_ns = 2"), 99);
+    sqlite3_close(c);
+    nm_db_close(db);
+    remove_db(p);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -1586,6 +1673,7 @@ int main(int argc, char **argv)
     test_session_and_packets();
     test_packet_batches();
     test_flow_batches();
+    test_delta_batches();
     test_aggregates();
     test_read_only();
     test_locked();
