@@ -1540,7 +1540,7 @@ static void test_flow_batches(void)
     CHECK(nm_db_begin(db) == 0);
     for (int i = 0; i < 40; i++) {
         f.flow_id = i ? 100 : 1;
-        f.pkts_c2s = 7777;
+        f.pkts_c2s = 77777;
         CHECK(nm_db_put_flow(db, sid, &f) == 0);
     }
     CHECK(nm_db_rollback(db) == 0);
@@ -1550,9 +1550,32 @@ static void test_flow_batches(void)
     f.pkts_c2s = 71;
     CHECK(nm_db_put_flow(db, sid, &f) == 0);
     CHECK(nm_db_commit(db) == 0);
+    /* More rows than wait to be sorted (8192), in descending key order;
+     * flow 9999 again after the first 8192 went out, flow 2000 again
+     * before: the last put wins either way. */
+    CHECK(nm_db_begin(db) == 0);
+    f.end_reason = NM_FEND_FIN;
+    for (int i = 10000; i > 1000; i--) {
+        f.flow_id = (uint64_t)i;
+        f.pkts_c2s = (uint64_t)i;
+        CHECK(nm_db_put_flow(db, sid, &f) == 0);
+        if (i == 1500) {
+            f.flow_id = 2000;
+            f.pkts_c2s = 2;
+            CHECK(nm_db_put_flow(db, sid, &f) == 0);
+        }
+    }
+    f.flow_id = 9999;
+    f.pkts_c2s = 9;
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    CHECK(nm_db_commit(db) == 0);
 
     sqlite3 *c = raw_open(p);
-    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows"), 71);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows"), 71 + 9000);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows WHERE flow_id > 1000"
+                        " AND end_reason = 'fin' AND pkts_c2s = flow_id"), 8998);
+    CHECK_EQ_U(q_int(c, "SELECT pkts_c2s FROM flows WHERE flow_id = 9999"), 9);
+    CHECK_EQ_U(q_int(c, "SELECT pkts_c2s FROM flows WHERE flow_id = 2000"), 2);
     CHECK_EQ_U(q_int(c, "SELECT pkts_c2s FROM flows WHERE flow_id = 71"), 71);
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows WHERE flow_id NOT IN (5, 65)"
                         " AND client_ip = '10.0.0.' || flow_id AND server_ip = '10.0.0.200'"
@@ -1565,7 +1588,7 @@ static void test_flow_batches(void)
     CHECK_EQ_S(q_text(c, "SELECT client_ip || '|' || first_ns || '|' || last_ns || '|' ||"
                          " pkts_c2s || '|' || bytes_c2s || '|' || end_reason FROM flows"
                          " WHERE flow_id = 65"), "10.0.0.65|1065|9065|650|6500|idle");
-    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows WHERE pkts_c2s = 7777 OR flow_id = 100"), 0);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM flows WHERE pkts_c2s = 77777 OR flow_id = 100"), 0);
     sqlite3_close(c);
     nm_db_close(db);
     remove_db(p);
