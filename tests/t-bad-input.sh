@@ -142,6 +142,14 @@ fresh; run -r cut-data.pcap -d db.db -l ev.log
 expect "cut in packet data" 1 "cut-data.pcap: truncated dump file" "66 captured bytes" \
     "after 10 packets"
 session "cut in packet data" "$tmp/db.db" "truncated|10|10" "$tmp/ev.log"
+# Aggregate mode too: the 10 whole frames count, in the session row and in
+# the per-second and per-address tables, and no packet rows.
+fresh; run -A -r cut-data.pcap -d db.db
+expect "cut in packet data, -A" 1 "cut-data.pcap: truncated dump file" "after 10 packets"
+session "cut in packet data, -A" "$tmp/db.db" "truncated|10|0"
+got=$(sqlite3 "$tmp/db.db" "SELECT (SELECT sum(packets) FROM seconds) || '|' ||
+                            (SELECT sum(pkts_sent) FROM addresses WHERE kind = 'mac')")
+[ "$got" = "10|10" ] || bad "cut in packet data, -A: seconds|addresses packets '$got', want 10|10"
 # The event log holds exactly the lines of the 10 frames: the uncut run's first lines.
 fresh; run -r "$http" -d db.db -l ev.log -c 10
 cp "$tmp/ev.log" "$tmp/ev10.log"
