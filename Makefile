@@ -83,7 +83,7 @@ REPLAY_BINS := $(patsubst tests/fuzz/fuzz_%.c,$(BUILD)/tests/replay_%,$(FUZZ_SRC
 BUILD_DEPS := build-essential pkg-config libpcap-dev libsqlite3-dev libplplot-dev \
               plplot-driver-cairo libncurses-dev
 TEST_DEPS  := sqlite3 tshark tcpdump iproute2 clang libclang-rt-14-dev python3 time tmux \
-              ethtool dnsmasq curl dnsutils libcap2-bin
+              ethtool dnsmasq curl dnsutils libcap2-bin iputils-ping
 BENCH_DEPS := argus-server tcpreplay time
 
 .PHONY: all test check unit bench fuzz install uninstall clean deps demo

@@ -463,12 +463,16 @@ case_privs() {
         cp "$NC" "$W/open/nm-capture-cap" && chmod 755 "$W/open/nm-capture-cap"
         if setcap cap_net_raw,cap_net_admin=eip "$W/open/nm-capture-cap" 2>/dev/null; then
             ip netns exec "$NM_LAB_SRV" setpriv --reuid=nobody --regid=nogroup --clear-groups \
-                "$W/open/nm-capture-cap" -q -i "$NM_LAB_SRV_IF" -c 4 -d "$W/open/c.db" icmp \
+                "$W/open/nm-capture-cap" -q -i "$NM_LAB_SRV_IF" -c 4 --duration 30 \
+                -d "$W/open/c.db" icmp \
                 >"$W/o" 2>"$W/e" &
             local cpid=$!
             DB=$W/open/c.db
             wait_sql "SELECT count(*) = 1 FROM sessions" || bad "setcap copy did not start: $(cat "$W/e")"
-            nm_lab_exec "$NM_LAB_CLI" ping -c 2 -i 0.2 "$NM_LAB_SRV4" >/dev/null
+            # --duration: if the ping's 4 packets never come, the run ends
+            # (as time_limit, which fails below) instead of waiting forever.
+            nm_lab_exec "$NM_LAB_CLI" ping -c 2 -i 0.2 "$NM_LAB_SRV4" >/dev/null ||
+                bad "with setcap: ping failed"
             wait $cpid; r=$?
             [ $r = 0 ] || bad "with setcap, as nobody: exit $r: $(cat "$W/e")"
             [ "$(q 'SELECT packets || end_reason FROM sessions')" = 4count ] ||
