@@ -1054,29 +1054,28 @@ static sqlite3_stmt *batch_stmt(struct nm_db *db, sqlite3_stmt **slot, const cha
 /* Binds row i of the rows waiting in struct nm_db at parameter offset base. */
 typedef void (*bind_waiting_fn)(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i);
 
-/* Inserts the *pending rows held back in struct nm_db: with statement `one`
- * row by row when fewer than `batch` wait, else all with its VALUES list
- * repeated `batch` times (prepared once into *batch_stmt_slot). */
+/* Inserts the *pending rows held back in struct nm_db, in order: `batch`
+ * at a time with statement `one`'s VALUES list repeated `batch` times
+ * (prepared once into *batch_stmt_slot), the rest row by row with `one`. */
 static int flush_waiting(struct nm_db *db, unsigned *pending, enum stmt_id one,
                          sqlite3_stmt **batch_stmt_slot, int columns, unsigned batch,
                          bind_waiting_fn bind)
 {
-    unsigned n = *pending;
+    unsigned n = *pending, i = 0;
     *pending = 0;
-    if (n == 0)
-        return 0;
-    if (n == batch) {
+    for (; i + batch <= n; i += batch) {
         sqlite3_stmt *s = batch_stmt(db, batch_stmt_slot, stmt_sql[one], columns, (int)batch);
         if (s == NULL)
             return -1;
-        for (unsigned i = 0; i < n; i++)
-            bind(db, s, (int)i * columns, i);
-        return run(db, s);
+        for (unsigned k = 0; k < batch; k++)
+            bind(db, s, (int)k * columns, i + k);
+        if (run(db, s) != 0)
+            return -1;
     }
-    sqlite3_stmt *s = stmt(db, one);
-    if (s == NULL)
-        return -1;
-    for (unsigned i = 0; i < n; i++) {
+    for (; i < n; i++) {
+        sqlite3_stmt *s = stmt(db, one);
+        if (s == NULL)
+            return -1;
         bind(db, s, 0, i);
         if (run(db, s) != 0)
             return -1;
@@ -1204,38 +1203,24 @@ static int flow_row_order(const void *x, const void *y)
     return (a->seq > b->seq) - (a->seq < b->seq);
 }
 
-/* The flow rows held back by nm_db_put_flow, in key order: FLOW_BATCH
- * per statement, the rest one by one.  A flow put twice comes out in put
- * order, so the later row replaces the earlier, as with a statement each. */
+/* Row i's text goes to the slot of its place in its statement: a batch
+ * statement holds FLOW_BATCH rows from a multiple of FLOW_BATCH, a single
+ * one runs before the next row is bound. */
+static void bind_waiting_flow(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i)
+{
+    const struct flow_row *r = &db->flow_rows[i];
+    bind_flow(s, base, r->session_id, &r->rec, &db->flow_text[i % FLOW_BATCH]);
+}
+
+/* The flow rows held back by nm_db_put_flow, in key order.  A flow put
+ * twice comes out in put order, so the later row replaces the earlier, as
+ * with a statement each. */
 static int flush_flows(struct nm_db *db)
 {
-    unsigned n = db->flow_pending, i = 0;
-
-    db->flow_pending = 0;
-    if (n == 0)
-        return 0;
-    qsort(db->flow_rows, n, sizeof db->flow_rows[0], flow_row_order);
-    for (; i + FLOW_BATCH <= n; i += FLOW_BATCH) {
-        sqlite3_stmt *s = batch_stmt(db, &db->flow_batch_stmt, stmt_sql[ST_FLOW], FLOW_COLUMNS,
-                                     FLOW_BATCH);
-        if (s == NULL)
-            return -1;
-        for (unsigned k = 0; k < FLOW_BATCH; k++) {
-            const struct flow_row *r = &db->flow_rows[i + k];
-            bind_flow(s, (int)k * FLOW_COLUMNS, r->session_id, &r->rec, &db->flow_text[k]);
-        }
-        if (run(db, s) != 0)
-            return -1;
-    }
-    for (; i < n; i++) {
-        sqlite3_stmt *s = stmt(db, ST_FLOW);
-        if (s == NULL)
-            return -1;
-        bind_flow(s, 0, db->flow_rows[i].session_id, &db->flow_rows[i].rec, &db->flow_text[0]);
-        if (run(db, s) != 0)
-            return -1;
-    }
-    return 0;
+    if (db->flow_pending > 1)
+        qsort(db->flow_rows, db->flow_pending, sizeof db->flow_rows[0], flow_row_order);
+    return flush_waiting(db, &db->flow_pending, ST_FLOW, &db->flow_batch_stmt, FLOW_COLUMNS,
+                         FLOW_BATCH, bind_waiting_flow);
 }
 
 int nm_db_put_flow(struct nm_db *db, int64_t session_id, const struct nm_flow_rec *rec)
