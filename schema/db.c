@@ -119,13 +119,15 @@ enum stmt_id {
 #define FLOW_BATCH 32
 #define FLOW_SORT_ROWS 8192
 
-/* And the two kinds of rows a flush writes all at once, which the capture
- * thread waits for at the end of a file (mixed.pcap: 7,500 address deltas
- * and 15,500 histogram buckets after its last packet).  An upsert's rows
- * are applied one after another as with a statement each, so a key that
- * comes twice in a batch adds up (or is replaced) the same way. */
-#define ADDRESS_COLUMNS 9
-#define ADDRESS_BATCH 32
+/* And histogram buckets, which a flush writes all at once (mixed.pcap:
+ * 15,500 after its last packet, which the capture thread waits for at the
+ * end of a file).  The rows of an INSERT OR REPLACE go in one after
+ * another, so a bucket put twice in a batch keeps its last values.
+ * Address deltas stay a statement each: their upsert 32 rows at a time was
+ * 20-30 % slower under a flood of new addresses (small-flows.pcap), whose
+ * rows land in random pages of a B-tree larger than the cache (a
+ * statement of many rows saves the original of every page it changes, in
+ * case it fails half-way). */
 #define BUCKET_COLUMNS 8
 #define BUCKET_BATCH 32
 
@@ -225,15 +227,6 @@ struct flow_row {
     struct nm_flow_rec rec;
 };
 
-/* An address delta waiting for its batch, its text made. */
-struct address_row {
-    int64_t session_id;
-    const char *kind;
-    char text[NM_FMT_IPV6_LEN];
-    size_t text_len;
-    struct nm_addr_rec rec;
-};
-
 struct nm_db {
     sqlite3 *conn;
     sqlite3_stmt *pkt_batch_stmt;
@@ -250,9 +243,6 @@ struct nm_db {
     unsigned flow_pending;             /* rows waiting in flow_rows */
     struct flow_row *flow_rows;        /* [FLOW_SORT_ROWS], from the first put */
     struct flow_text flow_text[FLOW_BATCH];
-    sqlite3_stmt *addr_batch_stmt;
-    unsigned addr_pending;             /* rows waiting in addr_rows */
-    struct address_row addr_rows[ADDRESS_BATCH];
     sqlite3_stmt *bucket_batch_stmt;
     unsigned bucket_pending;           /* rows waiting in bucket_rows */
     struct nm_lathist_rec bucket_rows[BUCKET_BATCH];
@@ -667,7 +657,6 @@ void nm_db_close(struct nm_db *db)
     sqlite3_finalize(db->pkt_batch_stmt);
     sqlite3_finalize(db->flow_batch_stmt);
     free(db->flow_rows);
-    sqlite3_finalize(db->addr_batch_stmt);
     sqlite3_finalize(db->bucket_batch_stmt);
     /* sqlite3_close_v2 never fails for open statements: all are finalized
      * above, so this frees the connection. */
@@ -865,13 +854,12 @@ int nm_db_begin(struct nm_db *db)
 static int flush_packets(struct nm_db *db);
 static int flush_latency(struct nm_db *db);
 static int flush_flows(struct nm_db *db);
-static int flush_addresses(struct nm_db *db);
 static int flush_buckets(struct nm_db *db);
 
 int nm_db_commit(struct nm_db *db)
 {
     if (flush_packets(db) != 0 || flush_latency(db) != 0 || flush_flows(db) != 0 ||
-        flush_addresses(db) != 0 || flush_buckets(db) != 0 || run_id(db, ST_COMMIT) != 0)
+        flush_buckets(db) != 0 || run_id(db, ST_COMMIT) != 0)
         return -1;
     ok(db);
     return 0;
@@ -882,7 +870,6 @@ int nm_db_rollback(struct nm_db *db)
     db->pkt_pending = 0;
     db->lat_pending = 0;
     db->flow_pending = 0;
-    db->addr_pending = 0;
     db->bucket_pending = 0;
     /* SQLite may already have rolled back on its own (e.g. after
      * SQLITE_FULL); then there is nothing left to undo. */
@@ -1008,23 +995,15 @@ static void bind_packet(sqlite3_stmt *s, int base, int64_t session_id,
         sqlite3_bind_null(s, base + P_MALFORMED);
 }
 
-/* Statement `sql`, an INSERT of one row of `columns` values ("VALUES
- * (?,...,?)", maybe followed by an upsert clause), with that row repeated
- * `rows` times, prepared once into *slot. */
+/* Statement `sql`, an INSERT ending in one row of `columns` values, with
+ * that row repeated `rows` times, prepared once into *slot. */
 static sqlite3_stmt *batch_stmt(struct nm_db *db, sqlite3_stmt **slot, const char *sql,
                                 int columns, int rows)
 {
     if (*slot != NULL)
         return *slot;
-    const char *values = strstr(sql, "VALUES (");
-    const char *row_end = values ? strchr(values, ')') : NULL;
-    if (row_end == NULL) {
-        nm_db_fail_msg(db, "internal error: batch statement without a VALUES row");
-        return NULL;
-    }
-    size_t head = (size_t)(row_end + 1 - sql), tail = strlen(row_end + 1);
-    size_t each = 2 + 2 * (size_t)columns;     /* ",(?,?,...,?)" */
-    char *text = malloc(head + (size_t)(rows - 1) * each + tail + 1);
+    size_t head = strlen(sql), each = 2 + 2 * (size_t)columns;     /* ",(?,?,...,?)" */
+    char *text = malloc(head + (size_t)(rows - 1) * each + 1);
     if (text == NULL) {
         nm_db_fail_rc(db, SQLITE_NOMEM);
         return NULL;
@@ -1039,8 +1018,6 @@ static sqlite3_stmt *batch_stmt(struct nm_db *db, sqlite3_stmt **slot, const cha
             text[n++] = c + 1 < columns ? ',' : ')';
         }
     }
-    memcpy(text + n, row_end + 1, tail);
-    n += tail;
     text[n] = '\0';
     int rc = sqlite3_prepare_v3(db->conn, text, (int)n + 1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
     free(text);
@@ -1246,46 +1223,27 @@ int nm_db_put_flow(struct nm_db *db, int64_t session_id, const struct nm_flow_re
 
 /* --------------------------------------------------------- addresses -- */
 
-static void bind_waiting_address(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i)
-{
-    const struct address_row *a = &db->addr_rows[i];
-
-    sqlite3_bind_int64(s, base + 1, a->session_id);
-    bind_text(s, base + 2, a->kind);
-    bind_text_n(s, base + 3, a->text, a->text_len);
-    sqlite3_bind_int64(s, base + 4, a->rec.first_ns);
-    sqlite3_bind_int64(s, base + 5, a->rec.last_ns);
-    bind_u64(s, base + 6, a->rec.pkts_sent);
-    bind_u64(s, base + 7, a->rec.bytes_sent);
-    bind_u64(s, base + 8, a->rec.pkts_recv);
-    bind_u64(s, base + 9, a->rec.bytes_recv);
-}
-
-/* The address deltas held back by nm_db_add_address. */
-static int flush_addresses(struct nm_db *db)
-{
-    return flush_waiting(db, &db->addr_pending, ST_ADDRESS, &db->addr_batch_stmt,
-                         ADDRESS_COLUMNS, ADDRESS_BATCH, bind_waiting_address);
-}
-
 int nm_db_add_address(struct nm_db *db, int64_t session_id, const struct nm_addr_rec *rec)
 {
-    struct address_row *a = &db->addr_rows[db->addr_pending];
+    char text[NM_FMT_IPV6_LEN];
+    const char *kind;
+    size_t n;
+    sqlite3_stmt *s;
 
     /* rec->kind is a plain byte, so a default: catches values outside the
      * enum (a -Wswitch check would not) */
     switch ((enum nm_addr_kind)rec->kind) {
     case NM_ADDR_IPV4:
-        a->kind = "ipv4";
-        a->text_len = nm_fmt_ipv4(rec->addr, a->text, sizeof a->text);
+        kind = "ipv4";
+        n = nm_fmt_ipv4(rec->addr, text, sizeof text);
         break;
     case NM_ADDR_IPV6:
-        a->kind = "ipv6";
-        a->text_len = nm_fmt_ipv6(rec->addr, a->text, sizeof a->text);
+        kind = "ipv6";
+        n = nm_fmt_ipv6(rec->addr, text, sizeof text);
         break;
     case NM_ADDR_MAC:
-        a->kind = "mac";
-        a->text_len = nm_fmt_mac(rec->addr, a->text, sizeof a->text);
+        kind = "mac";
+        n = nm_fmt_mac(rec->addr, text, sizeof text);
         break;
     default: {
         char msg[64];
@@ -1293,14 +1251,19 @@ int nm_db_add_address(struct nm_db *db, int64_t session_id, const struct nm_addr
         return nm_db_fail_msg(db, msg);
     }
     }
-    a->session_id = session_id;
-    a->rec = *rec;
-    db->addr_pending++;
-    /* Outside a transaction a row is written at once, as every other. */
-    if (db->addr_pending == ADDRESS_BATCH || sqlite3_get_autocommit(db->conn)) {
-        if (flush_addresses(db) != 0)
-            return -1;
-    }
+    if ((s = stmt(db, ST_ADDRESS)) == NULL)
+        return -1;
+    sqlite3_bind_int64(s, 1, session_id);
+    bind_text(s, 2, kind);
+    bind_text_n(s, 3, text, n);
+    sqlite3_bind_int64(s, 4, rec->first_ns);
+    sqlite3_bind_int64(s, 5, rec->last_ns);
+    bind_u64(s, 6, rec->pkts_sent);
+    bind_u64(s, 7, rec->bytes_sent);
+    bind_u64(s, 8, rec->pkts_recv);
+    bind_u64(s, 9, rec->bytes_recv);
+    if (run(db, s) != 0)
+        return -1;
     ok(db);
     return 0;
 }

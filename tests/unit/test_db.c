@@ -1594,10 +1594,10 @@ static void test_flow_batches(void)
     remove_db(p);
 }
 
-/* Address deltas and histogram buckets wait in batches of 32 as well
- * (db.c): an address that comes again in the same batch or a later one
- * adds up, a bucket put again keeps its last values, and a rollback drops
- * what waits with it. */
+/* Histogram buckets wait in batches of 32 as well (db.c): a bucket put
+ * again keeps its last values, and a rollback drops what waits with it.
+ * Address deltas go a statement each; the same transaction shows they add
+ * up, whether the address came again soon or later. */
 static void test_delta_batches(void)
 {
     const char *p = tpath("deltabatch.db");
