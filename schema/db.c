@@ -1060,6 +1060,18 @@ static int flush_waiting(struct nm_db *db, unsigned *pending, enum stmt_id one,
     return 0;
 }
 
+/* After a row was added to rows waiting in struct nm_db (`pending` now, at
+ * most `limit`): writes them with `flush` once they are `limit`, and at
+ * once outside a transaction, as every other row. */
+static int row_added(struct nm_db *db, unsigned pending, unsigned limit,
+                     int (*flush)(struct nm_db *db))
+{
+    if ((pending == limit || sqlite3_get_autocommit(db->conn)) && flush(db) != 0)
+        return -1;
+    ok(db);
+    return 0;
+}
+
 static void bind_waiting_packet(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i)
 {
     bind_packet(s, base, db->pkt_session[i], &db->pkt_rows[i], db->pkt_flow[i], &db->pkt_text[i]);
@@ -1079,13 +1091,7 @@ int nm_db_insert_packet(struct nm_db *db, int64_t session_id, const struct nm_pa
     db->pkt_rows[i] = *pkt;
     db->pkt_flow[i] = flow_id;
     db->pkt_session[i] = session_id;
-    /* Outside a transaction a row is written at once, as every other. */
-    if (db->pkt_pending == PACKET_BATCH || sqlite3_get_autocommit(db->conn)) {
-        if (flush_packets(db) != 0)
-            return -1;
-    }
-    ok(db);
-    return 0;
+    return row_added(db, db->pkt_pending, PACKET_BATCH, flush_packets);
 }
 
 /* ------------------------------------------------------------- flows -- */
@@ -1212,13 +1218,7 @@ int nm_db_put_flow(struct nm_db *db, int64_t session_id, const struct nm_flow_re
     r->seq = db->flow_pending;
     r->rec = *rec;
     db->flow_pending++;
-    /* Outside a transaction a row is written at once, as every other. */
-    if (db->flow_pending == FLOW_SORT_ROWS || sqlite3_get_autocommit(db->conn)) {
-        if (flush_flows(db) != 0)
-            return -1;
-    }
-    ok(db);
-    return 0;
+    return row_added(db, db->flow_pending, FLOW_SORT_ROWS, flush_flows);
 }
 
 /* --------------------------------------------------------- addresses -- */
@@ -1435,13 +1435,7 @@ int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_db_l
     db->lat_rows[db->lat_pending] = *x;
     db->lat_session[db->lat_pending] = session_id;
     db->lat_pending++;
-    /* Outside a transaction a row is written at once, as every other. */
-    if (db->lat_pending == LATENCY_BATCH || sqlite3_get_autocommit(db->conn)) {
-        if (flush_latency(db) != 0)
-            return -1;
-    }
-    ok(db);
-    return 0;
+    return row_added(db, db->lat_pending, LATENCY_BATCH, flush_latency);
 }
 
 int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
@@ -1491,13 +1485,7 @@ int nm_db_put_latency_bucket(struct nm_db *db, int64_t session_id,
     db->bucket_rows[db->bucket_pending] = *r;
     db->bucket_session[db->bucket_pending] = session_id;
     db->bucket_pending++;
-    /* Outside a transaction a row is written at once, as every other. */
-    if (db->bucket_pending == BUCKET_BATCH || sqlite3_get_autocommit(db->conn)) {
-        if (flush_buckets(db) != 0)
-            return -1;
-    }
-    ok(db);
-    return 0;
+    return row_added(db, db->bucket_pending, BUCKET_BATCH, flush_buckets);
 }
 
 /* ------------------------------------------------------- read helpers -- */
