@@ -15,12 +15,18 @@ pass=0; fail=0; skip=0; failed=""
 log_dir=$BUILD/test-logs
 mkdir -p "$log_dir"
 
+# A test that hangs (a live capture waiting for packets that never come)
+# fails after NM_TEST_TIMEOUT seconds instead of holding the run (and CI)
+# forever (a whole pass, ASan included, takes about five minutes here).
+limit=${NM_TEST_TIMEOUT:-900}
+
 run() {  # name command...
     name=$1; shift
-    if "$@" > "$log_dir/$name.log" 2>&1; then
+    if timeout -k 10 "$limit" "$@" > "$log_dir/$name.log" 2>&1; then
         pass=$((pass + 1)); echo "PASS $name"
     else
         rc=$?
+        [ $rc -eq 124 ] && echo "run-tests: timed out after $limit s" >>"$log_dir/$name.log"
         if [ $rc -eq 77 ]; then
             skip=$((skip + 1)); echo "SKIP $name: $(tail -n 1 "$log_dir/$name.log")"
         else
