@@ -733,28 +733,18 @@ static void key_init(struct lat_key *k, const struct nm_packet *pkt)
     k->ip_proto = pkt->ip_proto;
 }
 
-/* An address's half as a number that orders as memcmp() orders bytes. */
-static uint64_t addr_half(const uint8_t *b)
-{
-    uint64_t w;
-
-    memcpy(&w, b, sizeof w);
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-    w = __builtin_bswap64(w);
-#endif
-    return w;
-}
-
-/* memcmp(a, b, 16)'s sign, without the call. */
+/* A total order on two addresses, by native 64-bit words (as the flow
+ * key's, flow.c): the canonical key needs some order, not numeric order,
+ * and memcmp() here was an out-of-line call per TCP packet. */
 static int addr_cmp(const uint8_t a[16], const uint8_t b[16])
 {
-    uint64_t x = addr_half(a), y = addr_half(b);
+    uint64_t x[2], y[2];
 
-    if (x == y) {
-        x = addr_half(a + 8);
-        y = addr_half(b + 8);
-    }
-    return (x > y) - (x < y);
+    memcpy(x, a, sizeof x);
+    memcpy(y, b, sizeof y);
+    if (x[0] != y[0])
+        return x[0] < y[0] ? -1 : 1;
+    return (x[1] > y[1]) - (x[1] < y[1]);
 }
 
 /* Canonical two-endpoint key; returns the sender's side (0: key.a). */
