@@ -1608,8 +1608,8 @@ static void test_delta_batches(void)
         return;
     CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
     CHECK(nm_db_begin(db) == 0);
-    /* addresses 10.0.0.1..50, then 10.0.0.3 (first batch) and 10.0.0.45
-     * (still waiting) again; the MAC form of 7 is a different key */
+    /* addresses 10.0.0.1..50, then 10.0.0.3 (long after its first delta)
+     * and 10.0.0.45 (soon after) again; the MAC form of 7 is a different key */
     for (int i = 1; i <= 50; i++) {
         struct nm_addr_rec a = { .kind = NM_ADDR_IPV4, .first_ns = 100 + i, .last_ns = 200 + i,
                                  .pkts_sent = (uint64_t)i, .bytes_sent = 10u * (uint64_t)i };

@@ -1056,9 +1056,6 @@ static uint32_t rnd(uint32_t n)
     return (uint32_t)(rng_state % n);
 }
 
-/* A random but reproducible mix of packets over few addresses and ports
- * (so entries collide, repeat and get evicted), timestamps that mostly
- * advance and sometimes go back. */
 /* Packet `phase` of the script below, from (a, pa) to (b, pb), in the
  * pair's handshake number `round` (each with its own ISNs: a SYN with the
  * same ISN would be a copy of the last one). */
@@ -1087,9 +1084,16 @@ static const uint16_t random_flags[] = {SYN, SYNACK, ACK, PSHACK, RSTACK, NM_TCP
 static bool handshakes;
 static uint16_t pair_phase[64 * 64];
 
+/* A random_packet() endpoint (its address's last byte and its port) as a
+ * number below 64. */
+static unsigned endpoint(unsigned last_byte, uint16_t port)
+{
+    return last_byte * 8u + port % 8u;
+}
+
 static struct nm_packet scripted_tcp(int64_t t, uint32_t a, uint16_t pa, uint32_t b, uint16_t pb)
 {
-    unsigned ea = (a & 0xffu) * 8u + pa % 8u, eb = (b & 0xffu) * 8u + pb % 8u;
+    unsigned ea = endpoint(a & 0xffu, pa), eb = endpoint(b & 0xffu, pb);
     unsigned n = pair_phase[ea < eb ? ea * 64 + eb : eb * 64 + ea]++;
     unsigned ph = n % 5u, round = n / 5u;
 
@@ -1104,6 +1108,9 @@ static struct nm_packet scripted_tcp(int64_t t, uint32_t a, uint16_t pa, uint32_
                base + 4000u * rnd(2) + rnd(2), rnd(3) * 500);
 }
 
+/* A random but reproducible mix of packets over few addresses and ports
+ * (so entries collide, repeat and get evicted), timestamps that mostly
+ * advance and sometimes go back. */
 static struct nm_packet random_packet(int64_t *t)
 {
     uint32_t hosts = handshakes ? 3 : 4, ports = handshakes ? 3 : 6;
@@ -1160,12 +1167,12 @@ enum hints { HINT_NONE, HINT_PER_FLOW, HINT_ONE_WORD };
 /* A random_packet()'s endpoints as numbers below 64. */
 static unsigned src_end(const struct nm_packet *p)
 {
-    return p->src_ip.b[3] * 8u + p->src_port % 8u;
+    return endpoint(p->src_ip.b[3], p->src_port);
 }
 
 static unsigned dst_end(const struct nm_packet *p)
 {
-    return p->dst_ip.b[3] * 8u + p->dst_port % 8u;
+    return endpoint(p->dst_ip.b[3], p->dst_port);
 }
 
 /* Index of the flow (either direction) of a random_packet() */
