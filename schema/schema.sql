@@ -439,7 +439,9 @@ GROUP BY s.session_id, s.second;
 -- (Schema version 3, schema/v3.sql, moves these rows to latency_sample_rows,
 -- stored as numbers, and makes latency_samples a view with these columns;
 -- version 4, schema/v4.sql, stores a TCP handshake's three samples in one
--- row and renumbers the view's ids.)
+-- row and renumbers the view's ids; version 5, schema/v5.sql, lets a row
+-- hold two tcp_data_ack samples of its connection too, and renumbers them
+-- again.)
 -- One row per latency sample (analyze/latency.h says which packet starts
 -- and which stops the clock for each kind).  value_us = stop - start in
 -- microseconds, exact to the nanosecond.  ts_ns is the stopping packet's.

@@ -298,12 +298,12 @@ static void test_upgrade_from_v1(void)
           (10.0 + 30.5 + 30.5) / 3);
     CHECK_EQ_U(q_int(c, "SELECT samples FROM latency_per_protocol WHERE proto = 'all'"), 5);
     /* version 3 keeps the rows, with the addresses they were stored with;
-     * version 4 numbers a row's samples from 4 * its id */
+     * version 5 numbers a row's samples from 8 * its id */
     CHECK_EQ_S(q_text(c, "SELECT group_concat(id || ts_ns || kind || ip_proto || client"
                          " || coalesce(client_port, '-') || server || coalesce(server_port, '-')"
                          " || answered_by || value_us, ' ') FROM latency_samples"),
-               "41dns17a-b-server10.0 82dns17a-b-server30.5 123dns6a-b-server20.0"
-               " 164dns17a-b-server30.5 205icmp_echo1a7b-client7.25");
+               "81dns17a-b-server10.0 162dns17a-b-server30.5 243dns6a-b-server20.0"
+               " 324dns17a-b-server30.5 405icmp_echo1a7b-client7.25");
     sqlite3_close(c);
     remove_db(p);
 }
@@ -983,13 +983,13 @@ static void test_handshake_rows(void)
                          " || client || ':' || client_port || ' ' || server || ':' || server_port"
                          " || ' ' || answered_by || ' ' || value_us, '; ')"
                          " FROM (SELECT * FROM latency_samples ORDER BY id)"),
-               "4 tcp_handshake 2000000 10.0.0.1:40000 10.0.0.80:80 client 12.0; "
-               "5 tcp_syn_synack 1998000 10.0.0.1:40000 10.0.0.80:80 server 10.0; "
-               "6 tcp_synack_ack 2000000 10.0.0.1:40000 10.0.0.80:80 client 2.0; "
-               "8 tcp_handshake 3000000 10.0.0.80:80 10.0.0.1:40000 client 12.0; "
-               "9 tcp_syn_synack 2998000 10.0.0.80:80 10.0.0.1:40000 server 10.0; "
-               "10 tcp_synack_ack 3000000 10.0.0.80:80 10.0.0.1:40000 client 2.0; "
-               "12 tcp_handshake 4000000 10.0.0.1:40000 10.0.0.80:80 client 9.0");
+               "8 tcp_handshake 2000000 10.0.0.1:40000 10.0.0.80:80 client 12.0; "
+               "9 tcp_syn_synack 1998000 10.0.0.1:40000 10.0.0.80:80 server 10.0; "
+               "10 tcp_synack_ack 2000000 10.0.0.1:40000 10.0.0.80:80 client 2.0; "
+               "16 tcp_handshake 3000000 10.0.0.80:80 10.0.0.1:40000 client 12.0; "
+               "17 tcp_syn_synack 2998000 10.0.0.80:80 10.0.0.1:40000 server 10.0; "
+               "18 tcp_synack_ack 3000000 10.0.0.80:80 10.0.0.1:40000 client 2.0; "
+               "24 tcp_handshake 4000000 10.0.0.1:40000 10.0.0.80:80 client 9.0");
     CHECK_EQ_S(q_text(c, "SELECT group_concat(kind || '=' || samples, ' ') FROM"
                          " (SELECT kind, samples FROM latency_by_server"
                          "  WHERE server = '10.0.0.80' ORDER BY kind)"),
@@ -998,12 +998,112 @@ static void test_handshake_rows(void)
     remove_db(p);
 }
 
-/* Samples wait in nm_db until 32 make one INSERT or the transaction
- * commits: 70 samples (two full statements and 6 single rows) come back in
- * order with every column; samples of a rolled-back transaction are gone,
- * also the ones not yet inserted.  A row holds numbers: latency_samples
- * takes the addresses and ports from the sample's flow, the flow's client
- * or server side as the flags say. */
+/* A tcp_data_ack sample goes into the waiting row of its flow when that
+ * row has its place free (schema v5: one answered by the server, one by
+ * the client) and the same client; the view gives it back with its own
+ * time, value and answering side.  Otherwise it takes a row, which the
+ * flow's next sample may go into.  No sample goes into a row that was
+ * written or rolled back. */
+static void test_data_ack_rows(void)
+{
+    const char *p = tpath("ackrows.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+    if (db == NULL)
+        return;
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    struct nm_flow_rec f = { .flow_id = 5, .ip_version = 4, .ip_proto = 6,
+                             .client_port = 40000, .server_port = 80,
+                             .tcp_state = NM_TCPS_ESTABLISHED, .end_reason = NM_FEND_ACTIVE };
+    f.client.b[0] = 10, f.client.b[3] = 1;
+    f.server.b[0] = 10, f.server.b[3] = 80;
+    const struct nm_db_latency_row hs = { .ts_ns = 2000000, .flow_id = 5, .value_ns = 12000,
+                                          .kind = NM_LAT_TCP_HANDSHAKE, .ip_proto = 6,
+                                          .has_parts = true, .syn_synack_ns = 10000,
+                                          .synack_ack_ns = 2000 };
+    struct nm_db_latency_row srv = { .ts_ns = 2100000, .flow_id = 5, .value_ns = 50000,
+                                     .kind = NM_LAT_TCP_DATA_ACK, .ip_proto = 6,
+                                     .flags = NM_DB_LAT_BY_SERVER };
+    struct nm_db_latency_row cli = { .ts_ns = 2300000, .flow_id = 5, .value_ns = 70000,
+                                     .kind = NM_LAT_TCP_DATA_ACK, .ip_proto = 6 };
+    CHECK(nm_db_begin(db) == 0);
+    CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    CHECK(nm_db_add_latency(db, sid, &hs) == 0);        /* row 1 */
+    CHECK(nm_db_add_latency(db, sid, &srv) == 0);       /* into row 1 */
+    CHECK(nm_db_add_latency(db, sid, &cli) == 0);       /* into row 1 */
+    srv.ts_ns = 2400000, srv.value_ns = 40000;
+    CHECK(nm_db_add_latency(db, sid, &srv) == 0);       /* row 1 has one: row 2 */
+    cli.ts_ns = 2600000, cli.value_ns = 60000;
+    CHECK(nm_db_add_latency(db, sid, &cli) == 0);       /* into row 2 */
+    srv.ts_ns = 2700000, srv.value_ns = 30000;
+    srv.flags |= NM_DB_LAT_CLIENT_IS_FLOW_SERVER;
+    CHECK(nm_db_add_latency(db, sid, &srv) == 0);       /* the other client: row 3 */
+    srv.flags = NM_DB_LAT_BY_SERVER;
+    srv.ts_ns = 2800000, srv.value_ns = 20000, srv.flow_id = 6;
+    CHECK(nm_db_add_latency(db, sid, &srv) == 0);       /* another flow: row 4 */
+    CHECK(nm_db_commit(db) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    cli.ts_ns = 2900000, cli.value_ns = 10000;
+    CHECK(nm_db_add_latency(db, sid, &cli) == 0);       /* rows 1-4 written: row 5 */
+    CHECK(nm_db_commit(db) == 0);
+    sqlite3 *c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_sample_rows"), 5);
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(id || ' ' || kind || ' ' || ts_ns || ' '"
+                         " || coalesce(client || ':' || client_port, '-') || ' '"
+                         " || answered_by || ' ' || value_us, '; ')"
+                         " FROM (SELECT * FROM latency_samples ORDER BY id)"),
+               "8 tcp_handshake 2000000 10.0.0.1:40000 client 12.0; "
+               "9 tcp_syn_synack 1998000 10.0.0.1:40000 server 10.0; "
+               "10 tcp_synack_ack 2000000 10.0.0.1:40000 client 2.0; "
+               "11 tcp_data_ack 2100000 10.0.0.1:40000 server 50.0; "
+               "12 tcp_data_ack 2300000 10.0.0.1:40000 client 70.0; "
+               "16 tcp_data_ack 2400000 10.0.0.1:40000 server 40.0; "
+               "20 tcp_data_ack 2600000 10.0.0.1:40000 client 60.0; "
+               "24 tcp_data_ack 2700000 10.0.0.80:80 server 30.0; "
+               "32 tcp_data_ack 2800000 - server 20.0; "
+               "40 tcp_data_ack 2900000 10.0.0.1:40000 client 10.0");
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(answered_by || '=' || samples, ' ') FROM"
+                         " (SELECT answered_by, samples FROM latency_by_server"
+                         "  WHERE server = '10.0.0.80' AND kind = 'tcp_data_ack'"
+                         "  ORDER BY answered_by)"),
+               "client=3 server=2");
+    sqlite3_close(c);
+
+    /* A rolled-back row takes nothing: the sample after it has its own. */
+    CHECK(nm_db_begin(db) == 0);
+    CHECK(nm_db_add_latency(db, sid, &hs) == 0);
+    CHECK(nm_db_rollback(db) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    cli.ts_ns = 3000000;
+    CHECK(nm_db_add_latency(db, sid, &cli) == 0);
+    CHECK(nm_db_commit(db) == 0);
+    /* Nor does a row written because the waiting rows were full (4,096). */
+    CHECK(nm_db_begin(db) == 0);
+    struct nm_db_latency_row dns = { .ts_ns = 4000000, .flow_id = 9, .value_ns = 1000,
+                                     .kind = NM_LAT_DNS, .ip_proto = 17,
+                                     .flags = NM_DB_LAT_BY_SERVER };
+    for (int i = 0; i < 4095; i++)
+        CHECK(nm_db_add_latency(db, sid, &dns) == 0);
+    CHECK(nm_db_add_latency(db, sid, &hs) == 0);        /* the 4,096th: all written */
+    cli.ts_ns = 3100000;
+    CHECK(nm_db_add_latency(db, sid, &cli) == 0);
+    CHECK(nm_db_commit(db) == 0);
+    nm_db_close(db);
+    c = raw_open(p);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_sample_rows"), 5 + 1 + 4097);
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(ts_ns, ' ') FROM (SELECT ts_ns FROM latency_samples"
+                         " WHERE kind = 'tcp_data_ack' AND ts_ns >= 3000000 ORDER BY ts_ns)"),
+               "3000000 3100000");
+    sqlite3_close(c);
+    remove_db(p);
+}
+
+/* Samples wait in nm_db until 4,096 wait or the transaction commits, and
+ * go 32 to an INSERT: 70 samples (two full statements and 6 single rows)
+ * come back in order with every column; samples of a rolled-back
+ * transaction are gone, also the ones not yet inserted.  A row holds
+ * numbers: latency_samples takes the addresses and ports from the sample's
+ * flow, the flow's client or server side as the flags say. */
 static void test_latency_rows(void)
 {
     const char *p = tpath("latrows.db");
@@ -1029,9 +1129,9 @@ static void test_latency_rows(void)
         CHECK(nm_db_add_latency(db, sid, &x) == 0);
     }
     CHECK(nm_db_commit(db) == 0);
-    /* 40 more, rolled back: 32 went in as a statement, 8 were waiting */
+    /* 4,100 more, rolled back: 4,096 went in, 4 were waiting */
     CHECK(nm_db_begin(db) == 0);
-    for (int i = 0; i < 40; i++)
+    for (int i = 0; i < 4100; i++)
         CHECK(nm_db_add_latency(db, sid, &x) == 0);
     CHECK(nm_db_rollback(db) == 0);
     CHECK(nm_db_begin(db) == 0);
@@ -1039,9 +1139,9 @@ static void test_latency_rows(void)
 
     sqlite3 *c = raw_open(p);
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples"), 70);
-    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples WHERE id % 4 = 0"
-                        " AND ts_ns = 1000 + id / 4 - 1 AND flow_id = id / 4"
-                        " AND client_port = 39999 + id / 4 AND value_us = 1.5 * (id / 4)"), 70);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples WHERE id % 8 = 0"
+                        " AND ts_ns = 1000 + id / 8 - 1 AND flow_id = id / 8"
+                        " AND client_port = 39999 + id / 8 AND value_us = 1.5 * (id / 8)"), 70);
     CHECK_EQ_U(q_int(c, "SELECT count(*) FROM latency_samples WHERE session_id = 1"
                         " AND kind = 'dns' AND ip_proto = 17 AND client = '10.0.0.1'"
                         " AND server = '10.0.0.53' AND server_port = 53"
@@ -1706,6 +1806,7 @@ int main(int argc, char **argv)
     test_summary_latency_view();
     test_latency_rows();
     test_handshake_rows();
+    test_data_ack_rows();
     measure_insert_rate();
     rmdir(dir);
     return check_report(argv[0]);
