@@ -163,9 +163,11 @@ struct nm_db_latency_row {
     int64_t syn_synack_ns, synack_ack_ns;
 };
 
-/* Latency: one sample row (inside a transaction it may wait, with up to
- * 31 others, until nm_db_commit(); a rollback drops it with the rest);
- * a timeout adds 1 to its server's count. */
+/* Latency: one sample (inside a transaction it may wait, with up to 4,095
+ * other rows, until nm_db_commit(); a rollback drops it with the rest).
+ * A tcp_data_ack sample goes into the waiting row of its flow when that
+ * row can hold it (schema v5), else into a row of its own.  A timeout
+ * adds 1 to its server's count. */
 int nm_db_add_latency(struct nm_db *db, int64_t session_id, const struct nm_db_latency_row *r);
 int nm_db_add_latency_timeout(struct nm_db *db, int64_t session_id,
                               const struct nm_latency_timeout *t);
