@@ -943,6 +943,18 @@ static void test_read_only(void)
 
 /* ------------------------------------------------- latency sample rows -- */
 
+/* The TCP flow of the sample row tests: flow 5, 10.0.0.1:40000 ->
+ * 10.0.0.80:80. */
+static struct nm_flow_rec web_flow(void)
+{
+    struct nm_flow_rec f = { .flow_id = 5, .ip_version = 4, .ip_proto = 6,
+                             .client_port = 40000, .server_port = 80,
+                             .tcp_state = NM_TCPS_ESTABLISHED, .end_reason = NM_FEND_ACTIVE };
+    f.client.b[0] = 10, f.client.b[3] = 1;
+    f.server.b[0] = 10, f.server.b[3] = 80;
+    return f;
+}
+
 /* A tcp_handshake row that joins its handshake's tcp_syn_synack and
  * tcp_synack_ack (schema v4) reads back as three samples, each with its
  * own kind, time, value and answering side, and the connection's
@@ -955,11 +967,7 @@ static void test_handshake_rows(void)
     if (db == NULL)
         return;
     CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
-    struct nm_flow_rec f = { .flow_id = 5, .ip_version = 4, .ip_proto = 6,
-                             .client_port = 40000, .server_port = 80,
-                             .tcp_state = NM_TCPS_ESTABLISHED, .end_reason = NM_FEND_ACTIVE };
-    f.client.b[0] = 10, f.client.b[3] = 1;
-    f.server.b[0] = 10, f.server.b[3] = 80;
+    const struct nm_flow_rec f = web_flow();
     CHECK(nm_db_begin(db) == 0);
     CHECK(nm_db_put_flow(db, sid, &f) == 0);
     struct nm_db_latency_row x = { .ts_ns = 2000000, .flow_id = 5, .value_ns = 12000,
@@ -1012,11 +1020,7 @@ static void test_data_ack_rows(void)
     if (db == NULL)
         return;
     CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
-    struct nm_flow_rec f = { .flow_id = 5, .ip_version = 4, .ip_proto = 6,
-                             .client_port = 40000, .server_port = 80,
-                             .tcp_state = NM_TCPS_ESTABLISHED, .end_reason = NM_FEND_ACTIVE };
-    f.client.b[0] = 10, f.client.b[3] = 1;
-    f.server.b[0] = 10, f.server.b[3] = 80;
+    const struct nm_flow_rec f = web_flow();
     const struct nm_db_latency_row hs = { .ts_ns = 2000000, .flow_id = 5, .value_ns = 12000,
                                           .kind = NM_LAT_TCP_HANDSHAKE, .ip_proto = 6,
                                           .has_parts = true, .syn_synack_ns = 10000,
