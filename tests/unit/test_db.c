@@ -1102,6 +1102,158 @@ static void test_data_ack_rows(void)
     remove_db(p);
 }
 
+/* A random stream of samples of every kind over a few TCP and UDP flows,
+ * with either client, commits, rollbacks and transactions longer than the
+ * 4,096 waiting rows: the view gives back exactly the committed samples
+ * (each with its own time, kind, flow, answering side, client and value),
+ * however they were joined into rows. */
+struct want_sample {
+    int64_t ts_ns, value_ns;
+    uint64_t flow_id;
+    const char *kind;
+    bool by_server, cfs;
+};
+
+static int want_order(const void *x, const void *y)
+{
+    const struct want_sample *a = x, *b = y;
+    if (a->ts_ns != b->ts_ns)
+        return a->ts_ns < b->ts_ns ? -1 : 1;
+    return strcmp(a->kind, b->kind);
+}
+
+static void want(struct want_sample *w, size_t *n, int64_t ts, uint64_t flow, int kind,
+                 bool by_server, bool cfs, int64_t value)
+{
+    w[(*n)++] = (struct want_sample){ .ts_ns = ts, .value_ns = value, .flow_id = flow,
+                                      .kind = nm_latency_kind_name((enum nm_latency_kind)kind),
+                                      .by_server = by_server, .cfs = cfs };
+}
+
+static void test_sample_rows_random(void)
+{
+    enum { OPS = 30000, TCP_FLOWS = 12, FLOWS = 16 };
+    const char *p = tpath("latrandom.db");
+    struct nm_db *db = open_ok(p, NM_DB_WRITE);
+    int64_t sid = 0;
+    if (db == NULL)
+        return;
+    struct want_sample *done = malloc(3 * OPS * sizeof *done);
+    struct want_sample *open = malloc(3 * OPS * sizeof *open);
+    size_t ndone = 0, nopen = 0;
+    CHECK(done != NULL && open != NULL);
+    if (done == NULL || open == NULL) {
+        free(done);
+        free(open);
+        nm_db_close(db);
+        return;
+    }
+    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    for (uint64_t id = 1; id <= FLOWS; id++) {
+        struct nm_flow_rec f = { .flow_id = id, .ip_version = 4,
+                                 .ip_proto = id <= TCP_FLOWS ? 6 : 17,
+                                 .client_port = (uint16_t)(40000 + id),
+                                 .server_port = id <= TCP_FLOWS ? 80 : 53,
+                                 .tcp_state = NM_TCPS_NONE, .end_reason = NM_FEND_ACTIVE };
+        f.client.b[0] = 10, f.client.b[3] = (uint8_t)id;
+        f.server.b[0] = 10, f.server.b[2] = 1, f.server.b[3] = (uint8_t)id;
+        CHECK(nm_db_put_flow(db, sid, &f) == 0);
+    }
+    CHECK(nm_db_commit(db) == 0);
+    CHECK(nm_db_begin(db) == 0);
+    uint64_t seed = 20261127;
+    for (int i = 1; i <= OPS; i++) {
+        seed = seed * 6364136223846793005ULL + 1442695040888963407ULL;
+        uint32_t r = (uint32_t)(seed >> 33);
+        if (r % 4000 == 0) {            /* transactions of ~4,000 samples: some pass 4,096 */
+            CHECK(nm_db_commit(db) == 0);
+            memcpy(done + ndone, open, nopen * sizeof *open);
+            ndone += nopen, nopen = 0;
+            CHECK(nm_db_begin(db) == 0);
+            continue;
+        }
+        if (r % 4000 == 1) {
+            CHECK(nm_db_rollback(db) == 0);
+            nopen = 0;
+            CHECK(nm_db_begin(db) == 0);
+            continue;
+        }
+        uint64_t flow = 1 + (r >> 2) % FLOWS;
+        bool tcp = flow <= TCP_FLOWS;
+        struct nm_db_latency_row x = { .ts_ns = (int64_t)i * 1000, .flow_id = flow,
+                                       .value_ns = 1 + (int64_t)(r >> 6) % 1000000,
+                                       .ip_proto = tcp ? 6 : 17 };
+        bool by_server = (r >> 8) & 1, cfs = (r >> 9) % 8 == 0;
+        x.flags = (uint8_t)((by_server ? NM_DB_LAT_BY_SERVER : 0) |
+                            (cfs ? NM_DB_LAT_CLIENT_IS_FLOW_SERVER : 0));
+        unsigned pick = (r >> 12) % 20;
+        if (!tcp)
+            x.kind = pick < 15 ? NM_LAT_DNS : NM_LAT_UDP_FIRST_RESPONSE;
+        else if (pick < 12)
+            x.kind = NM_LAT_TCP_DATA_ACK;
+        else if (pick < 16)
+            x.kind = NM_LAT_TCP_HANDSHAKE, x.has_parts = pick < 15;
+        else
+            x.kind = (uint8_t)(pick == 16 ? NM_LAT_DNS : pick == 17 ? NM_LAT_TCP_SYN_SYNACK
+                                                                    : NM_LAT_TCP_SYNACK_ACK);
+        want(open, &nopen, x.ts_ns, flow, x.kind, by_server, cfs, x.value_ns);
+        if (x.has_parts) {
+            x.syn_synack_ns = 1 + (int64_t)(r >> 3) % 5000;
+            x.synack_ack_ns = 1 + (int64_t)(r >> 5) % 999;      /* no multiple of 1,000 */
+            want(open, &nopen, x.ts_ns - x.synack_ack_ns, flow, NM_LAT_TCP_SYN_SYNACK, true, cfs,
+                 x.syn_synack_ns);
+            want(open, &nopen, x.ts_ns, flow, NM_LAT_TCP_SYNACK_ACK, false, cfs, x.synack_ack_ns);
+        }
+        CHECK(nm_db_add_latency(db, sid, &x) == 0);
+    }
+    CHECK(nm_db_commit(db) == 0);
+    memcpy(done + ndone, open, nopen * sizeof *open);
+    ndone += nopen;
+    qsort(done, ndone, sizeof *done, want_order);
+
+    sqlite3 *c = raw_open(p);
+    sqlite3_stmt *s = NULL;
+    CHECK(sqlite3_prepare_v2(c, "SELECT ts_ns, kind, flow_id, answered_by, client_port, value_us"
+                                " FROM latency_samples ORDER BY ts_ns, kind", -1, &s, NULL) == SQLITE_OK);
+    size_t k = 0, bad = 0;
+    while (s != NULL && sqlite3_step(s) == SQLITE_ROW) {
+        if (k >= ndone) {
+            k++;
+            continue;
+        }
+        const struct want_sample *w = &done[k++];
+        bool tcp = w->flow_id <= TCP_FLOWS;
+        int64_t client_port = w->cfs ? (tcp ? 80 : 53) : 40000 + (int64_t)w->flow_id;
+        const char *kind = (const char *)sqlite3_column_text(s, 1);
+        const char *side = (const char *)sqlite3_column_text(s, 3);
+        if (sqlite3_column_int64(s, 0) != w->ts_ns || kind == NULL || strcmp(kind, w->kind) != 0 ||
+            (uint64_t)sqlite3_column_int64(s, 2) != w->flow_id || side == NULL ||
+            strcmp(side, w->by_server ? "server" : "client") != 0 ||
+            sqlite3_column_int64(s, 4) != client_port ||
+            sqlite3_column_double(s, 5) != (double)w->value_ns / 1000.0) {
+            if (bad++ == 0)
+                fprintf(stderr, "sample %zu: want %lld %s flow %llu %s, got %lld %s\n", k - 1,
+                        (long long)w->ts_ns, w->kind, (unsigned long long)w->flow_id,
+                        w->by_server ? "server" : "client",
+                        (long long)sqlite3_column_int64(s, 0), kind ? kind : "?");
+        }
+    }
+    sqlite3_finalize(s);
+    CHECK_EQ_U(k, ndone);
+    CHECK_EQ_U(bad, 0);
+    /* the joins happened: fewer rows than samples without parts */
+    int64_t rows = q_int(c, "SELECT count(*) FROM latency_sample_rows");
+    int64_t own = q_int(c, "SELECT count(*) FROM latency_samples WHERE id % 8 = 0");
+    CHECK(rows > 0 && rows == own);
+    CHECK(q_int(c, "SELECT count(*) FROM latency_samples WHERE id % 8 >= 3") > 1000);
+    sqlite3_close(c);
+    free(done);
+    free(open);
+    nm_db_close(db);
+    remove_db(p);
+}
+
 /* Samples wait in nm_db until 4,096 wait or the transaction commits, and
  * go 32 to an INSERT: 70 samples (two full statements and 6 single rows)
  * come back in order with every column; samples of a rolled-back
@@ -1811,6 +1963,7 @@ int main(int argc, char **argv)
     test_latency_rows();
     test_handshake_rows();
     test_data_ack_rows();
+    test_sample_rows_random();
     measure_insert_rate();
     rmdir(dir);
     return check_report(argv[0]);
