@@ -148,6 +148,26 @@ static struct nm_db *open_ok(const char *path, enum nm_db_mode mode)
     return db;
 }
 
+static const struct nm_session_info test_info = {
+    .source = "trace.pcap", .live = false, .link_type = 1, .link_type_name = "EN10MB",
+    .filter = "tcp port 80", .command_line = "nm-capture -r trace.pcap -d x.db",
+    .ts_precision = 6, .snaplen = 262144, .aggregate_only = false,
+    .start_wall_ns = 1700000000123456789,
+};
+
+/* A database open for writing with one session begun (its id in *sid);
+ * NULL, and the test failed, if either went wrong. */
+static struct nm_db *open_session(const char *path, int64_t *sid)
+{
+    struct nm_db *db = open_ok(path, NM_DB_WRITE);
+    if (db != NULL && nm_db_session_begin(db, &test_info, sid) != 0) {
+        FAIL("nm_db_session_begin");
+        nm_db_close(db);
+        db = NULL;
+    }
+    return db;
+}
+
 static void remove_db(const char *path)
 {
     char p[300];
@@ -159,13 +179,6 @@ static void remove_db(const char *path)
     snprintf(p, sizeof p, "%s-journal", path);
     unlink(p);
 }
-
-static const struct nm_session_info test_info = {
-    .source = "trace.pcap", .live = false, .link_type = 1, .link_type_name = "EN10MB",
-    .filter = "tcp port 80", .command_line = "nm-capture -r trace.pcap -d x.db",
-    .ts_precision = 6, .snaplen = 262144, .aggregate_only = false,
-    .start_wall_ns = 1700000000123456789,
-};
 
 /* ------------------------------------------------ open and migrate -- */
 
@@ -962,11 +975,10 @@ static struct nm_flow_rec web_flow(void)
 static void test_handshake_rows(void)
 {
     const char *p = tpath("hsrows.db");
-    struct nm_db *db = open_ok(p, NM_DB_WRITE);
     int64_t sid = 0;
+    struct nm_db *db = open_session(p, &sid);
     if (db == NULL)
         return;
-    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
     const struct nm_flow_rec f = web_flow();
     CHECK(nm_db_begin(db) == 0);
     CHECK(nm_db_put_flow(db, sid, &f) == 0);
@@ -1015,11 +1027,10 @@ static void test_handshake_rows(void)
 static void test_data_ack_rows(void)
 {
     const char *p = tpath("ackrows.db");
-    struct nm_db *db = open_ok(p, NM_DB_WRITE);
     int64_t sid = 0;
+    struct nm_db *db = open_session(p, &sid);
     if (db == NULL)
         return;
-    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
     const struct nm_flow_rec f = web_flow();
     const struct nm_db_latency_row hs = { .ts_ns = 2000000, .flow_id = 5, .value_ns = 12000,
                                           .kind = NM_LAT_TCP_HANDSHAKE, .ip_proto = 6,
@@ -1263,11 +1274,10 @@ static void test_sample_rows_random(void)
 static void test_latency_rows(void)
 {
     const char *p = tpath("latrows.db");
-    struct nm_db *db = open_ok(p, NM_DB_WRITE);
     int64_t sid = 0;
+    struct nm_db *db = open_session(p, &sid);
     if (db == NULL)
         return;
-    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
     struct nm_flow_rec f = { .ip_version = 4, .ip_proto = 17, .server_port = 53,
                              .tcp_state = NM_TCPS_NONE, .end_reason = NM_FEND_ACTIVE };
     f.client.b[0] = 10, f.client.b[3] = 1;
@@ -1373,11 +1383,10 @@ static void test_latency_rows(void)
 static void test_summary_latency_view(void)
 {
     const char *p = tpath("sumlat.db");
-    struct nm_db *db = open_ok(p, NM_DB_WRITE);
     int64_t sid = 0;
+    struct nm_db *db = open_session(p, &sid);
     if (db == NULL)
         return;
-    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
     CHECK(nm_db_begin(db) == 0);
     uint64_t seed = 12345;
     for (int k = 0; k < NM_LAT_KIND_COUNT - 1; k++) {      /* the last kind: timeouts only */
