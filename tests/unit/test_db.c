@@ -1145,21 +1145,21 @@ static void test_sample_rows_random(void)
 {
     enum { OPS = 30000, TCP_FLOWS = 12, FLOWS = 16 };
     const char *p = tpath("latrandom.db");
-    struct nm_db *db = open_ok(p, NM_DB_WRITE);
     int64_t sid = 0;
+    struct nm_db *db = open_session(p, &sid);
     if (db == NULL)
         return;
+    /* done: samples committed; pending: samples of the open transaction */
     struct want_sample *done = malloc(3 * OPS * sizeof *done);
-    struct want_sample *open = malloc(3 * OPS * sizeof *open);
-    size_t ndone = 0, nopen = 0;
-    CHECK(done != NULL && open != NULL);
-    if (done == NULL || open == NULL) {
+    struct want_sample *pending = malloc(3 * OPS * sizeof *pending);
+    size_t ndone = 0, npending = 0;
+    CHECK(done != NULL && pending != NULL);
+    if (done == NULL || pending == NULL) {
         free(done);
-        free(open);
+        free(pending);
         nm_db_close(db);
         return;
     }
-    CHECK(nm_db_session_begin(db, &test_info, &sid) == 0);
     CHECK(nm_db_begin(db) == 0);
     for (uint64_t id = 1; id <= FLOWS; id++) {
         struct nm_flow_rec f = { .flow_id = id, .ip_version = 4,
@@ -1179,14 +1179,14 @@ static void test_sample_rows_random(void)
         uint32_t r = (uint32_t)(seed >> 33);
         if (r % 4000 == 0) {            /* transactions of ~4,000 samples: some pass 4,096 */
             CHECK(nm_db_commit(db) == 0);
-            memcpy(done + ndone, open, nopen * sizeof *open);
-            ndone += nopen, nopen = 0;
+            memcpy(done + ndone, pending, npending * sizeof *pending);
+            ndone += npending, npending = 0;
             CHECK(nm_db_begin(db) == 0);
             continue;
         }
         if (r % 4000 == 1) {
             CHECK(nm_db_rollback(db) == 0);
-            nopen = 0;
+            npending = 0;
             CHECK(nm_db_begin(db) == 0);
             continue;
         }
@@ -1208,19 +1208,20 @@ static void test_sample_rows_random(void)
         else
             x.kind = (uint8_t)(pick == 16 ? NM_LAT_DNS : pick == 17 ? NM_LAT_TCP_SYN_SYNACK
                                                                     : NM_LAT_TCP_SYNACK_ACK);
-        want(open, &nopen, x.ts_ns, flow, x.kind, by_server, cfs, x.value_ns);
+        want(pending, &npending, x.ts_ns, flow, x.kind, by_server, cfs, x.value_ns);
         if (x.has_parts) {
             x.syn_synack_ns = 1 + (int64_t)(r >> 3) % 5000;
             x.synack_ack_ns = 1 + (int64_t)(r >> 5) % 999;      /* no multiple of 1,000 */
-            want(open, &nopen, x.ts_ns - x.synack_ack_ns, flow, NM_LAT_TCP_SYN_SYNACK, true, cfs,
-                 x.syn_synack_ns);
-            want(open, &nopen, x.ts_ns, flow, NM_LAT_TCP_SYNACK_ACK, false, cfs, x.synack_ack_ns);
+            want(pending, &npending, x.ts_ns - x.synack_ack_ns, flow, NM_LAT_TCP_SYN_SYNACK, true,
+                 cfs, x.syn_synack_ns);
+            want(pending, &npending, x.ts_ns, flow, NM_LAT_TCP_SYNACK_ACK, false, cfs,
+                 x.synack_ack_ns);
         }
         CHECK(nm_db_add_latency(db, sid, &x) == 0);
     }
     CHECK(nm_db_commit(db) == 0);
-    memcpy(done + ndone, open, nopen * sizeof *open);
-    ndone += nopen;
+    memcpy(done + ndone, pending, npending * sizeof *pending);
+    ndone += npending;
     qsort(done, ndone, sizeof *done, want_order);
 
     sqlite3 *c = raw_open(p);
@@ -1253,14 +1254,15 @@ static void test_sample_rows_random(void)
     sqlite3_finalize(s);
     CHECK_EQ_U(k, ndone);
     CHECK_EQ_U(bad, 0);
-    /* the joins happened: fewer rows than samples without parts */
+    /* every row gives its own sample (part 0), and the stream did join
+     * data -> ACK samples into rows (parts 3 and 4) */
     int64_t rows = q_int(c, "SELECT count(*) FROM latency_sample_rows");
     int64_t own = q_int(c, "SELECT count(*) FROM latency_samples WHERE id % 8 = 0");
     CHECK(rows > 0 && rows == own);
     CHECK(q_int(c, "SELECT count(*) FROM latency_samples WHERE id % 8 >= 3") > 1000);
     sqlite3_close(c);
     free(done);
-    free(open);
+    free(pending);
     nm_db_close(db);
     remove_db(p);
 }
