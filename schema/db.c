@@ -1470,7 +1470,9 @@ static void lat_rows_gone(struct nm_db *db)
     db->lat_pending = 0;
 }
 
-/* The samples held back by nm_db_add_latency. */
+/* The samples held back by nm_db_add_latency.  flush_waiting() is given
+ * a copy of the count (it zeroes what it is given) so that lat_rows_gone()
+ * still sees whether the index has entries to empty. */
 static int flush_latency(struct nm_db *db)
 {
     unsigned n = db->lat_pending;
