@@ -726,7 +726,7 @@ void nm_latency_flush(struct nm_latency *l, int64_t now_ns)
 
 /* ---------------------------------------------------------------- keys */
 
-static void key_init(struct lat_key *k, const struct nm_latency_pkt *pkt)
+static void key_init(struct lat_key *k, const struct nm_packet *pkt)
 {
     memset(k, 0, sizeof *k);
     k->ip_version = pkt->ip_version;
@@ -748,7 +748,7 @@ static int addr_cmp(const uint8_t a[16], const uint8_t b[16])
 }
 
 /* Canonical two-endpoint key; returns the sender's side (0: key.a). */
-static int key_pair(struct lat_key *k, const struct nm_latency_pkt *pkt)
+static int key_pair(struct lat_key *k, const struct nm_packet *pkt)
 {
     int c;
 
@@ -769,7 +769,7 @@ static int key_pair(struct lat_key *k, const struct nm_latency_pkt *pkt)
 }
 
 /* Directed key: a = requester. `reply` swaps source and destination. */
-static void key_directed(struct lat_key *k, const struct nm_latency_pkt *pkt, bool reply,
+static void key_directed(struct lat_key *k, const struct nm_packet *pkt, bool reply,
                          uint16_t pa, uint16_t pb, uint16_t id)
 {
     key_init(k, pkt);
@@ -805,7 +805,7 @@ static void tcp_hs_done(struct nm_latency *l, struct lat_tcp *x, uint32_t i)
     pend_stop(l, NM_LAT_TABLE_TCP, i);
 }
 
-static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm_latency_pkt *pkt,
+static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm_packet *pkt,
                                int side, uint64_t flow_id)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
@@ -909,7 +909,7 @@ static void tcp_handshake_part(struct nm_latency *l, uint32_t i, const struct nm
 }
 
 /* data -> ACK with one timed segment per direction and Karn's rule. */
-static void tcp_data_part(struct nm_latency *l, uint32_t i, const struct nm_latency_pkt *pkt, int side,
+static void tcp_data_part(struct nm_latency *l, uint32_t i, const struct nm_packet *pkt, int side,
                           uint64_t flow_id)
 {
     struct lat_entry *e = &l->tab[NM_LAT_TABLE_TCP].e[i];
@@ -956,7 +956,7 @@ static void tcp_data_part(struct nm_latency *l, uint32_t i, const struct nm_late
 /* A reset, or the second side's FIN, closes the connection: it goes on the
  * closed list, to be forgotten TCP_CLOSED_LINGER_NS later (expire_closed)
  * instead of holding its entry until it is idle (tcp_idle_ns). */
-static void tcp_close_part(struct nm_latency *l, uint32_t i, const struct nm_latency_pkt *pkt, int side)
+static void tcp_close_part(struct nm_latency *l, uint32_t i, const struct nm_packet *pkt, int side)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
     struct lat_tcp *x = &l->tcp[i];
@@ -972,7 +972,7 @@ static void tcp_close_part(struct nm_latency *l, uint32_t i, const struct nm_lat
     note_closed_due(l, due_at(l->now_ns, TCP_CLOSED_LINGER_NS));
 }
 
-static void tcp_packet(struct nm_latency *l, const struct nm_latency_pkt *pkt, uint64_t flow_id,
+static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
                        uint32_t *hint)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
@@ -1023,7 +1023,7 @@ static void tcp_packet(struct nm_latency *l, const struct nm_latency_pkt *pkt, u
 
 /* ---------------------------------------------------------------- DNS */
 
-static void dns_packet(struct nm_latency *l, const struct nm_latency_pkt *pkt, uint64_t flow_id)
+static void dns_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_DNS];
     bool response = NM_DNS_QR(pkt->dns_flags) != 0;
@@ -1065,7 +1065,7 @@ static void dns_packet(struct nm_latency *l, const struct nm_latency_pkt *pkt, u
 
 /* ---------------------------------------------------------------- ICMP */
 
-static void icmp_packet(struct nm_latency *l, const struct nm_latency_pkt *pkt, uint64_t flow_id,
+static void icmp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
                         bool reply)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_ICMP];
@@ -1101,7 +1101,7 @@ static void icmp_packet(struct nm_latency *l, const struct nm_latency_pkt *pkt, 
 /* ---------------------------------------------------------------- UDP */
 
 /* Multicast or limited broadcast: no unicast answer comes from there. */
-static bool group_address(const struct nm_latency_pkt *pkt)
+static bool group_address(const struct nm_packet *pkt)
 {
     const uint8_t *d = pkt->dst_ip.b;
 
@@ -1111,7 +1111,7 @@ static bool group_address(const struct nm_latency_pkt *pkt)
     return d[0] == 0xff;
 }
 
-static void udp_packet(struct nm_latency *l, const struct nm_latency_pkt *pkt, uint64_t flow_id)
+static void udp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_UDP];
     struct lat_entry *e;
@@ -1184,84 +1184,10 @@ static bool dns_ok(const struct nm_packet *pkt)
     return (pkt->layers & NM_L_DNS) && pkt->malformed != NM_MAL_DNS_TRUNCATED;
 }
 
-/* Which tables a packet goes to (nm_latency_pkt.route), decided from the
- * layers nm_latency_input() does not get. */
-enum lat_route {
-    ROUTE_NONE = 0,             /* only its time counts */
-    ROUTE_TCP,
-    ROUTE_TCP_DNS,              /* DNS over TCP: the connection and the query */
-    ROUTE_DNS,                  /* DNS over UDP */
-    ROUTE_UDP,
-    ROUTE_ECHO_REQUEST,         /* ICMP or ICMPv6 (by ip_version) */
-    ROUTE_ECHO_REPLY,
-};
-
-static enum lat_route route_of(const struct nm_packet *pkt)
+void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
+                       bool from_flow_client, uint32_t *hint)
 {
-    if (pkt->ip_version != 4 && pkt->ip_version != 6)
-        return ROUTE_NONE;
-    if (pkt->frag_offset != 0 || !transport_ok(pkt->malformed))
-        return ROUTE_NONE;     /* a later fragment holds no transport header */
-    switch (pkt->ip_proto) {
-    case IPPROTO_NUM_TCP:
-        if (!(pkt->layers & NM_L_TCP))
-            return ROUTE_NONE;
-        return dns_ok(pkt) ? ROUTE_TCP_DNS : ROUTE_TCP;
-    case IPPROTO_NUM_UDP:
-        if (!(pkt->layers & NM_L_UDP))
-            return ROUTE_NONE;
-        if (dns_ok(pkt))
-            return ROUTE_DNS;
-        if (pkt->src_port != PORT_DNS && pkt->dst_port != PORT_DNS)
-            return ROUTE_UDP;
-        return ROUTE_NONE;
-    case IPPROTO_NUM_ICMP:
-        if (!(pkt->layers & NM_L_ICMP) || pkt->malformed != NM_MAL_NONE)
-            return ROUTE_NONE;
-        if (pkt->icmp_type == ICMP_ECHO_REQUEST)
-            return ROUTE_ECHO_REQUEST;
-        return pkt->icmp_type == ICMP_ECHO_REPLY ? ROUTE_ECHO_REPLY : ROUTE_NONE;
-    case IPPROTO_NUM_ICMPV6:
-        if (!(pkt->layers & NM_L_ICMPV6) || pkt->malformed != NM_MAL_NONE)
-            return ROUTE_NONE;
-        if (pkt->icmp_type == ICMPV6_ECHO_REQUEST)
-            return ROUTE_ECHO_REQUEST;
-        return pkt->icmp_type == ICMPV6_ECHO_REPLY ? ROUTE_ECHO_REPLY : ROUTE_NONE;
-    default:
-        return ROUTE_NONE;
-    }
-}
-
-void nm_latency_prepare(const struct nm_packet *pkt, uint64_t flow_id, bool from_flow_client,
-                        struct nm_latency_pkt *out)
-{
-    out->ts_ns = pkt->ts_ns;
-    out->flow_id = flow_id;
-    out->from_flow_client = from_flow_client;
-    out->route = (uint8_t)route_of(pkt);
-    if (out->route == ROUTE_NONE)
-        return;                 /* nothing else is read */
-    out->src_ip = pkt->src_ip;
-    out->dst_ip = pkt->dst_ip;
-    out->tcp_seq = pkt->tcp_seq;
-    out->tcp_ack = pkt->tcp_ack;
-    out->l4_payload_len = pkt->l4_payload_len;
-    out->src_port = pkt->src_port;
-    out->dst_port = pkt->dst_port;
-    out->tcp_flags = pkt->tcp_flags;
-    out->dns_id = pkt->dns_id;
-    out->dns_flags = pkt->dns_flags;
-    out->icmp_id = pkt->icmp_id;
-    out->icmp_seq = pkt->icmp_seq;
-    out->ip_version = pkt->ip_version;
-    out->ip_proto = pkt->ip_proto;
-}
-
-void nm_latency_input(struct nm_latency *l, const struct nm_latency_pkt *pkt, uint32_t *hint)
-{
-    uint64_t flow_id = pkt->flow_id;
-
-    l->pkt_from_flow_client = pkt->from_flow_client;
+    l->pkt_from_flow_client = from_flow_client;
     if (!l->have_now || pkt->ts_ns > l->now_ns) {
         l->now_ns = pkt->ts_ns;
         l->have_now = true;
@@ -1273,36 +1199,41 @@ void nm_latency_input(struct nm_latency *l, const struct nm_latency_pkt *pkt, ui
     if (l->now_ns > l->next_closed_due)
         expire_closed(l, l->now_ns);
 
-    switch ((enum lat_route)pkt->route) {
-    case ROUTE_TCP:
+    if (pkt->ip_version != 4 && pkt->ip_version != 6)
+        return;
+    if (pkt->frag_offset != 0 || !transport_ok(pkt->malformed))
+        return;     /* a later fragment holds no transport header */
+    switch (pkt->ip_proto) {
+    case IPPROTO_NUM_TCP:
+        if (!(pkt->layers & NM_L_TCP))
+            return;
         tcp_packet(l, pkt, flow_id, hint);
+        if (dns_ok(pkt))
+            dns_packet(l, pkt, flow_id);
         return;
-    case ROUTE_TCP_DNS:
-        tcp_packet(l, pkt, flow_id, hint);
-        dns_packet(l, pkt, flow_id);
+    case IPPROTO_NUM_UDP:
+        if (!(pkt->layers & NM_L_UDP))
+            return;
+        if (dns_ok(pkt))
+            dns_packet(l, pkt, flow_id);
+        else if (pkt->src_port != PORT_DNS && pkt->dst_port != PORT_DNS)
+            udp_packet(l, pkt, flow_id);
         return;
-    case ROUTE_DNS:
-        dns_packet(l, pkt, flow_id);
+    case IPPROTO_NUM_ICMP:
+        if (!(pkt->layers & NM_L_ICMP) || pkt->malformed != NM_MAL_NONE)
+            return;
+        if (pkt->icmp_type == ICMP_ECHO_REQUEST || pkt->icmp_type == ICMP_ECHO_REPLY)
+            icmp_packet(l, pkt, flow_id, pkt->icmp_type == ICMP_ECHO_REPLY);
         return;
-    case ROUTE_UDP:
-        udp_packet(l, pkt, flow_id);
+    case IPPROTO_NUM_ICMPV6:
+        if (!(pkt->layers & NM_L_ICMPV6) || pkt->malformed != NM_MAL_NONE)
+            return;
+        if (pkt->icmp_type == ICMPV6_ECHO_REQUEST || pkt->icmp_type == ICMPV6_ECHO_REPLY)
+            icmp_packet(l, pkt, flow_id, pkt->icmp_type == ICMPV6_ECHO_REPLY);
         return;
-    case ROUTE_ECHO_REQUEST:
-    case ROUTE_ECHO_REPLY:
-        icmp_packet(l, pkt, flow_id, pkt->route == ROUTE_ECHO_REPLY);
-        return;
-    case ROUTE_NONE:
+    default:
         return;
     }
-}
-
-void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
-                       bool from_flow_client, uint32_t *hint)
-{
-    struct nm_latency_pkt in;
-
-    nm_latency_prepare(pkt, flow_id, from_flow_client, &in);
-    nm_latency_input(l, &in, hint);
 }
 
 /* ---------------------------------------------------------------- life */

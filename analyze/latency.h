@@ -295,35 +295,6 @@ void nm_latency_free(struct nm_latency *l);
 void nm_latency_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
                        bool from_flow_client, uint32_t *hint);
 
-/*
- * nm_latency_packet() in two steps, for a caller that hands packets to
- * another thread: nm_latency_prepare() copies what this module reads of a
- * packet (80 bytes instead of the decoder's whole struct nm_packet) and
- * decides which of its tables the packet is for; it is pure and reads no
- * state.  nm_latency_input() then does the rest, exactly as
- * nm_latency_packet() would (which is the two in one).  Every packet gives
- * an input, even one this module ignores: its time still moves the clock
- * that decides timeouts.
- */
-struct nm_latency_pkt {
-    int64_t ts_ns;
-    uint64_t flow_id;
-    struct nm_ip src_ip, dst_ip;
-    uint32_t tcp_seq, tcp_ack;
-    uint32_t l4_payload_len;
-    uint16_t src_port, dst_port;
-    uint16_t tcp_flags;
-    uint16_t dns_id, dns_flags;
-    uint16_t icmp_id, icmp_seq;
-    uint8_t ip_version, ip_proto;
-    uint8_t route;                  /* which tables it goes to (latency.c) */
-    bool from_flow_client;
-};
-
-void nm_latency_prepare(const struct nm_packet *pkt, uint64_t flow_id, bool from_flow_client,
-                        struct nm_latency_pkt *out);
-void nm_latency_input(struct nm_latency *l, const struct nm_latency_pkt *in, uint32_t *hint);
-
 /* Report the timeouts due at packet time `now_ns` (call it about once a
  * second in a live capture, and at the end).  Pending requests younger than
  * their timeout stay pending: at the end of a capture pass the last packet's
