@@ -16,7 +16,9 @@
  *
  * Besides "no crash, no read out of bounds, no leak", it checks that counts
  * are conserved whatever the tables had to forget: the per-second records
- * add up to every packet and byte, the address deltas to every sender and
+ * add up to every packet and byte (per protocol too, and to the run's
+ * connections, resets, retransmissions and malformed frames), the address
+ * deltas to every sender and
  * receiver, the flows' last records to every packet given a flow; and that
  * every latency record is well formed (value >= 0, known kind, a timeout
  * after its request, a joined sample followed by its partner), every event
@@ -65,7 +67,8 @@ struct totals {
     uint64_t flow_pkts;             /* packets given a flow id */
     int64_t max_ts;
     /* What the sinks received. */
-    uint64_t sec_pkts, sec_bytes;
+    uint64_t sec_pkts, sec_bytes, sec_malformed, sec_resets, sec_retrans;
+    uint64_t sec_proto_pkts[NM_P_COUNT], sec_proto_bytes[NM_P_COUNT], sec_conns[NM_P_COUNT];
     uint64_t mac_sent, mac_recv, mac_sent_b, mac_recv_b;
     uint64_t ip_sent, ip_recv, ip_sent_b, ip_recv_b;
     uint64_t flow_last[MAX_PACKETS + 1];   /* latest record's packets, by flow id */
@@ -110,6 +113,14 @@ static void on_second(void *ctx, const struct nm_second_rec *r)
     (void)ctx;
     T.sec_pkts += r->packets;
     T.sec_bytes += r->bytes;
+    T.sec_malformed += r->malformed;
+    T.sec_resets += r->tcp_resets;
+    T.sec_retrans += r->tcp_retransmissions;
+    for (int p = 0; p < NM_P_COUNT; p++) {
+        T.sec_proto_pkts[p] += r->proto_packets[p];
+        T.sec_proto_bytes[p] += r->proto_bytes[p];
+        T.sec_conns[p] += r->proto_new_connections[p];
+    }
 }
 
 static void on_sample(void *ctx, const struct nm_latency_sample *s)
@@ -226,6 +237,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     const struct nm_engine_totals *et = nm_engine_totals(e);
     check(et->packets == T.packets && et->bytes == T.bytes);
     check(T.sec_pkts == T.packets && T.sec_bytes == T.bytes);
+    /* The per-second records (what interval queries read) add up to the
+     * run's totals, also when the clock went back. */
+    uint64_t malformed = 0;
+    for (int m = 1; m < NM_MAL_COUNT; m++)
+        malformed += et->malformed[m];
+    check(T.sec_malformed == malformed);
+    check(T.sec_resets == et->tcp_resets && T.sec_retrans == et->tcp_retransmissions);
+    for (int p = 0; p < NM_P_COUNT; p++) {
+        check(T.sec_proto_pkts[p] == et->proto_packets[p]);
+        check(T.sec_proto_bytes[p] == et->proto_bytes[p]);
+        check(T.sec_conns[p] == et->connections[p]);
+    }
     check(T.mac_sent == T.mac_pkts && T.mac_recv == T.mac_pkts);
     check(T.mac_sent_b == T.mac_bytes && T.mac_recv_b == T.mac_bytes);
     check(T.ip_sent == T.ip_pkts && T.ip_recv == T.ip_pkts);
