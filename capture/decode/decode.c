@@ -175,9 +175,16 @@ static void reset_packet(struct nm_packet *pkt, uint32_t cap_len, uint32_t wire_
 enum nm_malformed nm_decode(int linktype, const uint8_t *data, uint32_t cap_len,
                             uint32_t wire_len, struct nm_packet *out)
 {
+    static const uint8_t no_bytes[1];
     struct nm_cursor c;
     enum nm_malformed r;
 
+    /* An empty frame may come as NULL: the cursor's pointer arithmetic,
+     * even with offset 0, needs an object (UBSan, fuzz_pipeline). */
+    if (data == NULL) {
+        data = no_bytes;
+        cap_len = 0;
+    }
     reset_packet(out, cap_len, wire_len);
     nm_cur_init(&c, data, cap_len, wire_len);
     switch (linktype) {
