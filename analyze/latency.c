@@ -434,18 +434,24 @@ static uint32_t table_insert(struct nm_latency *l, int tid, const struct lat_key
     return i;
 }
 
-/* Activity on entry i: record it, move to the LRU head now and then. */
-static void touch(struct nm_latency *l, int tid, uint32_t i)
+static void touch_move(struct nm_latency *l, int tid, uint32_t i)
 {
     struct lat_table *t = &l->tab[tid];
-    struct lat_entry *e = &t->e[i];
+
+    t->e[i].touch_ns = l->now_ns;
+    list_push_head(t, i, LIST_LRU);
+    note_idle_due(l, due_at(l->now_ns, t->idle_ns));
+}
+
+/* Activity on entry i: record it, move to the LRU head now and then (the
+ * move out of line: most packets only store the time). */
+static inline void touch(struct nm_latency *l, int tid, uint32_t i)
+{
+    struct lat_entry *e = &l->tab[tid].e[i];
 
     e->last_ns = l->now_ns;
-    if (past(l->now_ns, e->touch_ns, LRU_LAZY_NS - 1)) {
-        e->touch_ns = l->now_ns;
-        list_push_head(t, i, LIST_LRU);
-        note_idle_due(l, due_at(l->now_ns, t->idle_ns));
-    }
+    if (past(l->now_ns, e->touch_ns, LRU_LAZY_NS - 1))
+        touch_move(l, tid, i);
 }
 
 static void pend_start(struct nm_latency *l, int tid, uint32_t i, int64_t start_ns)
@@ -747,14 +753,19 @@ static int addr_cmp(const uint8_t a[16], const uint8_t b[16])
     return (x[1] > y[1]) - (x[1] < y[1]);
 }
 
+/* The sender's side in the canonical two-endpoint key (0: key.a): the
+ * smaller address, then port, is key.a. */
+static int pair_side(const struct nm_packet *pkt)
+{
+    int c = addr_cmp(pkt->src_ip.b, pkt->dst_ip.b);
+    return c < 0 || (c == 0 && pkt->src_port <= pkt->dst_port) ? 0 : 1;
+}
+
 /* Canonical two-endpoint key; returns the sender's side (0: key.a). */
 static int key_pair(struct lat_key *k, const struct nm_packet *pkt)
 {
-    int c;
-
     key_init(k, pkt);
-    c = addr_cmp(pkt->src_ip.b, pkt->dst_ip.b);
-    if (c < 0 || (c == 0 && pkt->src_port <= pkt->dst_port)) {
+    if (pair_side(pkt) == 0) {
         memcpy(k->a, pkt->src_ip.b, sizeof k->a);
         memcpy(k->b, pkt->dst_ip.b, sizeof k->b);
         k->pa = pkt->src_port;
@@ -972,19 +983,29 @@ static void tcp_close_part(struct nm_latency *l, uint32_t i, const struct nm_pac
     note_closed_due(l, due_at(l->now_ns, TCP_CLOSED_LINGER_NS));
 }
 
-static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
-                       uint32_t *hint)
+/* Entry i, in use, is the connection of a packet of flow `flow_id`
+ * because the latest packet it saw had that id: a flow has one pair of
+ * endpoints (latency.h), and an entry takes a flow id only from packets
+ * of its key.  Not when idle: such an entry counts as gone (and its
+ * replacement needs the key). */
+static bool hint_by_flow(const struct nm_latency *l, const uint32_t *hint, uint64_t flow_id)
+{
+    const struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+
+    return hint != NULL && *hint < t->fresh && flow_id != 0 && t->e[*hint].flow_id == flow_id &&
+           t->e[*hint].linked[LIST_LRU] && !idle(l, NM_LAT_TABLE_TCP, *hint);
+}
+
+/* The connection's entry the long way: by key, forgetting an idle one,
+ * else a new one.  The hint, if any, is tried first and updated. */
+static uint32_t tcp_entry(struct nm_latency *l, const struct nm_packet *pkt, uint32_t *hint,
+                          int *side)
 {
     struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
     struct lat_key k;
     uint32_t i, b = NIL;
-    int side;
 
-    if (t->cap == 0)
-        return;
-    side = key_pair(&k, pkt);
-    /* The hint saves the hash and the bucket's cache miss; it is used only
-     * if it names an entry in use with this key. */
+    *side = key_pair(&k, pkt);
     if (hint != NULL && *hint < t->fresh && t->e[*hint].linked[LIST_LRU] &&
         key_equal(&t->e[*hint].key, &k)) {
         i = *hint;
@@ -1006,12 +1027,32 @@ static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
         /* Client: the SYN's sender, the SYN/ACK's receiver, else the side
          * that sent the first packet (as the flow engine decides). */
         if ((pkt->tcp_flags & (NM_TCP_SYN | NM_TCP_ACK)) == (NM_TCP_SYN | NM_TCP_ACK))
-            t->e[i].client_b = (uint8_t)!side;
+            t->e[i].client_b = (uint8_t)!*side;
         else
-            t->e[i].client_b = (uint8_t)side;
+            t->e[i].client_b = (uint8_t)*side;
     }
     if (hint != NULL)
         *hint = i;
+    return i;
+}
+
+static void tcp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64_t flow_id,
+                       uint32_t *hint)
+{
+    struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+    uint32_t i;
+    int side;
+
+    if (t->cap == 0)
+        return;
+    /* The hint saves the hash and the bucket's cache miss, and when it is
+     * confirmed by the flow id the key too. */
+    if (hint_by_flow(l, hint, flow_id)) {
+        i = *hint;
+        side = pair_side(pkt);
+    } else {
+        i = tcp_entry(l, pkt, hint, &side);
+    }
     if (t->e[i].flow_id != flow_id)
         release_synack(l, i);       /* held with the SYN/ACK's flow id */
     t->e[i].flow_id = flow_id;

@@ -283,7 +283,9 @@ void nm_latency_free(struct nm_latency *l);
  * Account one decoded packet (pkt->ts_ns must be set).  `flow_id` is the
  * flow engine's id for it (0 if unknown) and `from_flow_client` whether it
  * came from that flow's client (the side that sent its first packet); both
- * are only copied into samples (flow_id, client_is_flow_server).
+ * are copied into samples (flow_id, client_is_flow_server).  A flow id other
+ * than 0 must name one pair of endpoints (addresses and ports) for the whole
+ * run, as the engine's do: with a hint, it stands for the key.
  * `hint`, if not NULL, is a word the caller keeps per TCP flow, UINT32_MAX
  * at first: where this module last found the flow's connection, so that the
  * next packet finds it without hashing (the flow engine keeps it in the

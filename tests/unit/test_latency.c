@@ -1085,10 +1085,12 @@ static bool handshakes;
 static uint16_t pair_phase[64 * 64];
 
 /* A random_packet() endpoint (its address's last byte and its port) as a
- * number below 64. */
+ * number below 64, different for different endpoints (ports are 53 and
+ * 1000-1005): a flow id then names one pair of endpoints, as latency.h
+ * requires. */
 static unsigned endpoint(unsigned last_byte, uint16_t port)
 {
-    return last_byte * 8u + port % 8u;
+    return last_byte * 8u + (port == 53 ? 7u : port % 8u);
 }
 
 static struct nm_packet scripted_tcp(int64_t t, uint32_t a, uint16_t pa, uint32_t b, uint16_t pb)
