@@ -18,23 +18,12 @@
 #include <string.h>
 
 #include "../../capture/decode/decode.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const int fuzz_linktypes[] = {
-    NM_LINKTYPE_ETHERNET, NM_LINKTYPE_LINUX_SLL, NM_LINKTYPE_LINUX_SLL2, NM_LINKTYPE_NULL,
-    NM_LINKTYPE_LOOP,     NM_LINKTYPE_RAW,       NM_DLT_RAW_12,          NM_DLT_RAW_14,
-    NM_LINKTYPE_IPV4,     NM_LINKTYPE_IPV6,
-};
-#define N_LINKTYPES (sizeof fuzz_linktypes / sizeof fuzz_linktypes[0])
 #define SNAP_CUT_FLAG 0x80u
 #define SNAP_CUT_EXTRA 1000u
-
-static void check(int ok)
-{
-    if (!ok)
-        abort();
-}
 
 static void check_packet(const struct nm_packet *p, enum nm_malformed r)
 {

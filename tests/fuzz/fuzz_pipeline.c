@@ -33,15 +33,10 @@
 #include "../../analyze/eventline.h"
 #include "../../analyze/latency.h"
 #include "../../capture/decode/decode.h"
+#include "fuzz_common.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static const int fuzz_linktypes[] = {
-    NM_LINKTYPE_ETHERNET, NM_LINKTYPE_LINUX_SLL, NM_LINKTYPE_LINUX_SLL2, NM_LINKTYPE_NULL,
-    NM_LINKTYPE_LOOP,     NM_LINKTYPE_RAW,       NM_DLT_RAW_12,          NM_DLT_RAW_14,
-    NM_LINKTYPE_IPV4,     NM_LINKTYPE_IPV6,
-};
-#define N_LINKTYPES (sizeof fuzz_linktypes / sizeof fuzz_linktypes[0])
 #define REC_HEADER 5u
 #define SNAP_CUT_FLAG 0x10u
 #define SNAP_CUT_EXTRA 1000u
@@ -54,12 +49,6 @@ static const int fuzz_linktypes[] = {
 #define FLOWS 8u
 #define ADDRESSES 8u
 #define LAT_CAP 4u
-
-static void check(int ok)
-{
-    if (!ok)
-        abort();
-}
 
 struct totals {
     uint64_t packets, bytes;

@@ -18,7 +18,7 @@ import os
 import struct
 import sys
 
-# Must match fuzz_linktypes[] in fuzz_pipeline.c.
+# Must match fuzz_linktypes[] in fuzz_common.h.
 LINKTYPES = [1, 113, 276, 0, 108, 101, 12, 14, 228, 229]
 SNAP_CUT_FLAG = 0x10
 MAX_FRAME = 600

@@ -23,7 +23,7 @@ import struct
 import subprocess
 import sys
 
-# Must match fuzz_linktypes[] in fuzz_decode.c.
+# Must match fuzz_linktypes[] in fuzz_common.h.
 LINKTYPES = [1, 113, 276, 0, 108, 101, 12, 14, 228, 229]
 SNAP_CUT_FLAG = 0x80
 MAX_FRAME = 600
