@@ -191,11 +191,12 @@ static inline bool nm_packet_has_ip_addrs(const struct nm_packet *p)
 
 /*
  * Decode one frame of link type `linktype` from data[0..cap_len) (data
- * may be NULL, taken as no captured byte at all).  Fills *out entirely (all fields reset first, dns_qname to ""); ts_ns must
- * be set by the caller afterwards (or before: it is preserved).  A DNS name
- * is in dig's text form without the final dot ("." for the root).  Never
- * reads outside data[0..cap_len).  Returns out->malformed (NM_MAL_NONE when
- * the frame is well formed).  An unsupported link type gives NM_MAL_LINK_UNSUPPORTED.
+ * may be NULL, taken as no captured byte at all).  Fills *out entirely (all
+ * fields reset first, dns_qname to ""); ts_ns must be set by the caller
+ * afterwards (or before: it is preserved).  A DNS name is in dig's text
+ * form without the final dot ("." for the root).  Never reads outside
+ * data[0..cap_len).  Returns out->malformed (NM_MAL_NONE when the frame is
+ * well formed).  An unsupported link type gives NM_MAL_LINK_UNSUPPORTED.
  */
 enum nm_malformed nm_decode(int linktype, const uint8_t *data, uint32_t cap_len,
                             uint32_t wire_len, struct nm_packet *out);
