@@ -71,20 +71,24 @@ _Static_assert(sizeof(struct lat_key) == 40, "lat_key must have no padding");
 
 enum { LIST_LRU = 0, LIST_PEND = 1, LIST_CLOSED = 2, LIST_COUNT = 3 };
 
+/* Two cache lines, 64-byte aligned: the first holds what a TCP packet of a
+ * known connection reads (its hint is confirmed by the flow id, not the
+ * key), the second the key and the list links. */
 struct lat_entry {
-    struct lat_key key;
-    uint64_t flow_id;           /* of the latest packet (samples) / the request (timeouts) */
+    _Alignas(64) uint64_t flow_id;  /* of the latest packet (samples) / the request (timeouts) */
     int64_t touch_ns;           /* packet time of the last move to the LRU head */
     int64_t last_ns;            /* packet time of the last activity */
     int64_t pend_ns;            /* time the pending request started the clock */
     int64_t closed_ns;          /* TCP: packet time its connection was closed */
     uint32_t hnext;             /* hash chain, or free list */
     uint32_t bucket;            /* its hash bucket (removal needs no rehash) */
-    uint32_t prev[LIST_COUNT], next[LIST_COUNT];
     uint8_t client_b;           /* 1: the client is key.b (TCP/UDP); always 0 otherwise */
     uint8_t state;              /* UDP: enum udp_state */
     bool linked[LIST_COUNT];
+    _Alignas(64) struct lat_key key;
+    uint32_t prev[LIST_COUNT], next[LIST_COUNT];
 };
+_Static_assert(sizeof(struct lat_entry) == 128, "a table entry is two cache lines");
 
 struct lat_list {
     uint32_t head, tail;        /* head: most recent */
@@ -124,7 +128,8 @@ enum tcp_flag {
 };
 
 struct lat_tcp {
-    int64_t syn_ns, synack_ns;
+    _Alignas(64) int64_t syn_ns;
+    int64_t synack_ns;
     int64_t timed_ns[2];
     uint32_t isn[2];
     uint32_t synack_seq;
@@ -132,6 +137,7 @@ struct lat_tcp {
     uint32_t timed_end[2];      /* end of the timed segment, per side */
     uint16_t flags;             /* enum tcp_flag */
 };
+_Static_assert(sizeof(struct lat_tcp) == 64, "a connection's TCP state is one cache line");
 
 enum udp_state {
     U_PENDING = 0,              /* first request sent, no response yet */
@@ -290,6 +296,13 @@ static void list_push_head(struct lat_table *t, uint32_t i, int which)
 
 /* ---------------------------------------------------------------- tables */
 
+/* n objects of `size` bytes (a multiple of 64) on cache-line boundaries,
+ * not zeroed. */
+static void *alloc_lines(uint32_t n, size_t size)
+{
+    return aligned_alloc(64, (size_t)n * size);
+}
+
 static bool table_init(struct lat_table *t, uint32_t cap, uint64_t seed, uint64_t domain,
                        int64_t timeout_ns, int64_t idle_ns)
 {
@@ -304,11 +317,13 @@ static bool table_init(struct lat_table *t, uint32_t cap, uint64_t seed, uint64_
     if (cap == 0)
         return true;
     /* Twice as many buckets as entries keeps chains at about one entry.
-     * Both arrays come zeroed from calloc and are not otherwise touched
-     * here: the kernel maps their pages only as entries are used, so a
-     * short capture does not pay for (or hold) the full capacity. */
+     * Neither array is touched here: the kernel maps their pages only as
+     * entries are used, so a short capture does not pay for (or hold) the
+     * full capacity.  The buckets come zeroed from calloc (empty); an
+     * entry is written whole when first used (table_insert()), and no
+     * entry at or past `fresh` is ever read. */
     nb = nm_hash_pow2(cap * 2u);
-    t->e = calloc(cap, sizeof *t->e);
+    t->e = alloc_lines(cap, sizeof *t->e);
     t->bucket = calloc(nb, sizeof *t->bucket);
     if (t->e == NULL || t->bucket == NULL)
         return false;
@@ -1309,7 +1324,8 @@ struct nm_latency *nm_latency_new(const struct nm_latency_config *cfg,
         }
     }
     if (cfg->max_tcp > 0) {
-        l->tcp = calloc(cfg->max_tcp, sizeof *l->tcp);
+        /* Written whole when its entry is first used (tcp_entry()). */
+        l->tcp = alloc_lines(cfg->max_tcp, sizeof *l->tcp);
         if (l->tcp == NULL) {
             nm_latency_free(l);
             return NULL;
