@@ -998,17 +998,28 @@ static void tcp_close_part(struct nm_latency *l, uint32_t i, const struct nm_pac
     note_closed_due(l, due_at(l->now_ns, TCP_CLOSED_LINGER_NS));
 }
 
-/* Entry i, in use, is the connection of a packet of flow `flow_id`
+/* The TCP entry a hint names, if it is one in use (a hint may be stale
+ * or wrong: it is only ever a guess), else NULL. */
+static const struct lat_entry *hinted_entry(const struct nm_latency *l, const uint32_t *hint)
+{
+    const struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+
+    if (hint == NULL || *hint >= t->fresh || !t->e[*hint].linked[LIST_LRU])
+        return NULL;
+    return &t->e[*hint];
+}
+
+/* The hinted entry is the connection of a packet of flow `flow_id`
  * because the latest packet it saw had that id: a flow has one pair of
  * endpoints (latency.h), and an entry takes a flow id only from packets
  * of its key.  Not when idle: such an entry counts as gone (and its
  * replacement needs the key). */
 static bool hint_by_flow(const struct nm_latency *l, const uint32_t *hint, uint64_t flow_id)
 {
-    const struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
+    const struct lat_entry *e = hinted_entry(l, hint);
 
-    return hint != NULL && *hint < t->fresh && flow_id != 0 && t->e[*hint].flow_id == flow_id &&
-           t->e[*hint].linked[LIST_LRU] && !idle(l, NM_LAT_TABLE_TCP, *hint);
+    return e != NULL && flow_id != 0 && e->flow_id == flow_id &&
+           !past(l->now_ns, e->last_ns, l->tab[NM_LAT_TABLE_TCP].idle_ns);
 }
 
 /* The connection's entry the long way: by key, forgetting an idle one,
@@ -1020,9 +1031,10 @@ static uint32_t tcp_entry(struct nm_latency *l, const struct nm_packet *pkt, uin
     struct lat_key k;
     uint32_t i, b = NIL;
 
+    const struct lat_entry *h = hinted_entry(l, hint);
+
     *side = key_pair(&k, pkt);
-    if (hint != NULL && *hint < t->fresh && t->e[*hint].linked[LIST_LRU] &&
-        key_equal(&t->e[*hint].key, &k)) {
+    if (h != NULL && key_equal(&h->key, &k)) {
         i = *hint;
     } else {
         b = key_bucket(t, &k);
