@@ -3,54 +3,32 @@
 
     make-pipeline-seeds.py OUT_DIR CAPTURE... [--max-packets N]
 
-Each capture (pcap; others are skipped) becomes one input of
-fuzz_pipeline.c: per packet a 5-byte record header (link type index and
-snap-cut flag, the clock step from the previous packet, the frame length)
-and the frame, at most MAX_FRAME bytes of it.  The first N packets
-(default 300) of each capture, so the seeds stay small.  File names are
-content hashes: reruns do not duplicate.  Inputs a fuzzing run found are
-added only when they bring new coverage:
+Each capture (pcap or pcapng, read by make-seeds.py's readers; others are
+skipped) becomes one input of fuzz_pipeline.c: per packet a 5-byte record
+header (link type index and snap-cut flag, the clock step from the previous
+packet, the frame length) and the frame, at most MAX_FRAME bytes of it.  The
+first N packets (default 300) of each capture, so the seeds stay small.
+Frames of link types the harness does not pick are left out.  File names
+are content hashes: reruns do not duplicate.  Inputs a fuzzing run found
+are added only when they bring new coverage:
     build-fuzz/fuzz_pipeline -merge=1 tests/fuzz/corpus/pipeline FUZZ_WORK_DIR
 Python 3 standard library only.
 """
 import hashlib
+import importlib.util
 import os
 import struct
 import sys
 
-# Must match fuzz_linktypes[] in fuzz_common.h.
-LINKTYPES = [1, 113, 276, 0, 108, 101, 12, 14, 228, 229]
-SNAP_CUT_FLAG = 0x10
-MAX_FRAME = 600
+# The pcap and pcapng readers, link types and frame limit of make-seeds.py.
+_spec = importlib.util.spec_from_file_location(
+    'make_seeds', os.path.join(os.path.dirname(os.path.abspath(__file__)), 'make-seeds.py'))
+seeds = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(seeds)
+
+SNAP_CUT_FLAG = 0x10            # fuzz_pipeline.c's (fuzz_decode.c's is 0x80)
 # Clock steps (fuzz_pipeline.c): how << 5 in the first byte.
 STEP_US, STEP_MS, STEP_S, STEP_BACK_US = 0, 1, 2, 3
-
-
-def read_pcap(data):
-    magic = data[:4]
-    if magic == b'\xd4\xc3\xb2\xa1':
-        e, nsec = '<', False
-    elif magic == b'\xa1\xb2\xc3\xd4':
-        e, nsec = '>', False
-    elif magic == b'\x4d\x3c\xb2\xa1':
-        e, nsec = '<', True
-    elif magic == b'\xa1\xb2\x3c\x4d':
-        e, nsec = '>', True
-    else:
-        return None, []
-    if len(data) < 24:
-        return None, []
-    linktype = struct.unpack(e + 'I', data[20:24])[0] & 0x0fffffff
-    off, frames = 24, []
-    while off + 16 <= len(data):
-        sec, frac, incl, orig = struct.unpack(e + 'IIII', data[off:off + 16])
-        off += 16
-        if off + incl > len(data):
-            break
-        ts_us = sec * 1000000 + (frac // 1000 if nsec else frac)
-        frames.append((ts_us, data[off:off + incl], orig))
-        off += incl
-    return linktype, frames
 
 
 def clock_step(delta_us):
@@ -64,15 +42,17 @@ def clock_step(delta_us):
     return STEP_S, min(delta_us // 1000000, 0xffff)
 
 
-def seed(linktype, frames, max_packets):
+def seed(frames, max_packets):
     out = bytearray()
     prev = None
-    for ts_us, frame, orig in frames[:max_packets]:
+    for linktype, frame, orig, ts_us in frames[:max_packets]:
+        if linktype not in seeds.LINKTYPES:
+            continue
         how, step = clock_step(0 if prev is None else ts_us - prev)
         prev = ts_us
-        cut = orig > len(frame) or len(frame) > MAX_FRAME
-        frame = frame[:MAX_FRAME]
-        first = LINKTYPES.index(linktype) | (SNAP_CUT_FLAG if cut else 0) | how << 5
+        cut = orig > len(frame) or len(frame) > seeds.MAX_FRAME
+        frame = frame[:seeds.MAX_FRAME]
+        first = seeds.LINKTYPES.index(linktype) | (SNAP_CUT_FLAG if cut else 0) | how << 5
         out += struct.pack('<BHH', first, step, len(frame)) + frame
     return bytes(out)
 
@@ -91,10 +71,13 @@ def main(argv):
     written = 0
     for path in argv[2:]:
         with open(path, 'rb') as f:
-            linktype, frames = read_pcap(f.read())
-        if linktype not in LINKTYPES or not frames:
+            data = f.read()
+        frames = seeds.read_pcap(data)
+        if frames is None:
+            frames = seeds.read_pcapng(data)
+        data = seed(frames, max_packets)
+        if not data:
             continue
-        data = seed(linktype, frames, max_packets)
         name = hashlib.sha1(data).hexdigest()
         with open(os.path.join(out_dir, name), 'wb') as f:
             f.write(data)

@@ -29,26 +29,44 @@ SNAP_CUT_FLAG = 0x80
 MAX_FRAME = 600
 
 
+# The readers below give (link type, frame, original length, timestamp in
+# microseconds) per frame; make-pipeline-seeds.py uses them too.
+PCAP_MAGICS = {b'\xd4\xc3\xb2\xa1': ('<', False), b'\x4d\x3c\xb2\xa1': ('<', True),
+               b'\xa1\xb2\xc3\xd4': ('>', False), b'\xa1\xb2\x3c\x4d': ('>', True)}
+
+
 def read_pcap(data):
-    magic = data[:4]
-    if magic in (b'\xd4\xc3\xb2\xa1', b'\x4d\x3c\xb2\xa1'):
-        e = '<'
-    elif magic in (b'\xa1\xb2\xc3\xd4', b'\xa1\xb2\x3c\x4d'):
-        e = '>'
-    else:
+    """Frames of a classic pcap file, None if it is not one."""
+    if data[:4] not in PCAP_MAGICS:
         return None
+    e, nsec = PCAP_MAGICS[data[:4]]
     if len(data) < 24:
         return []
     linktype = struct.unpack(e + 'I', data[20:24])[0] & 0x0fffffff
     off, frames = 24, []
     while off + 16 <= len(data):
-        _, _, incl, orig = struct.unpack(e + 'IIII', data[off:off + 16])
+        sec, frac, incl, orig = struct.unpack(e + 'IIII', data[off:off + 16])
         off += 16
         if off + incl > len(data):
             break
-        frames.append((linktype, data[off:off + incl], orig))
+        ts_us = sec * 1000000 + (frac // 1000 if nsec else frac)
+        frames.append((linktype, data[off:off + incl], orig, ts_us))
         off += incl
     return frames
+
+
+def if_tsresol(e, options):
+    """Units per second of an interface's timestamps (option if_tsresol)."""
+    off = 0
+    while off + 4 <= len(options):
+        code, length = struct.unpack(e + 'HH', options[off:off + 4])
+        if code == 0:
+            break
+        if code == 9 and length >= 1:
+            v = options[off + 4]
+            return 2 ** (v & 0x7f) if v & 0x80 else 10 ** v
+        off += 4 + (length + 3) // 4 * 4
+    return 1000000
 
 
 def read_pcapng(data):
@@ -64,14 +82,18 @@ def read_pcapng(data):
             break
         body = data[off + 8:off + blen - 4]
         if btype == 1 and len(body) >= 2:
-            ifaces.append(struct.unpack(e + 'H', body[:2])[0])
+            ifaces.append((struct.unpack(e + 'H', body[:2])[0], if_tsresol(e, body[8:])))
         elif btype == 6 and len(body) >= 20:
-            ifid, _, _, cap, orig = struct.unpack(e + 'IIIII', body[:20])
+            ifid, hi, lo, cap, orig = struct.unpack(e + 'IIIII', body[:20])
             if ifid < len(ifaces):
-                frames.append((ifaces[ifid], body[20:20 + cap], orig))
+                linktype, per_s = ifaces[ifid]
+                ts_us = ((hi << 32) | lo) * 1000000 // per_s
+                frames.append((linktype, body[20:20 + cap], orig, ts_us))
         elif btype == 3 and len(body) >= 4 and ifaces:
+            # No timestamp in a simple packet block: the previous frame's.
             orig = struct.unpack(e + 'I', body[:4])[0]
-            frames.append((ifaces[0], body[4:4 + orig], orig))
+            ts_us = frames[-1][3] if frames else 0
+            frames.append((ifaces[0][0], body[4:4 + orig], orig, ts_us))
         off += blen
     return frames
 
@@ -99,7 +121,7 @@ def main(argv):
         views = [line.split('\t')[2:4] for line in
                  run.stdout.decode('utf-8', 'replace').splitlines()]
         seen, n = set(), 0
-        for (linktype, frame, orig), view in zip(frames, views):
+        for (linktype, frame, orig, _), view in zip(frames, views):
             if linktype not in LINKTYPES or n >= per_capture:
                 continue
             key = tuple(view)
