@@ -102,6 +102,16 @@ static long digits(const char *s, int n)
     return v;
 }
 
+/* sec seconds and frac nanoseconds as nanoseconds since the epoch, if that
+ * fits in 64 bits (up to 2262-04-11T23:47:16.854775807Z): -1 if not. */
+static int to_ns(long long sec, long long frac, int64_t *ns)
+{
+    if (sec > (INT64_MAX - frac) / NS_PER_S || sec < INT64_MIN / NS_PER_S + 1)
+        return -1;
+    *ns = (int64_t)sec * NS_PER_S + frac;
+    return 0;
+}
+
 /* ".25" -> 250000000 ns; advances *p.  -1 on a bad fraction. */
 static long long fraction_ns(const char **p)
 {
@@ -141,8 +151,7 @@ int nm_report_parse_time(const char *text, int64_t *ns)
         frac = fraction_ns(&s);
         if (frac < 0 || *s != '\0')
             return -1;
-        *ns = (int64_t)sec * NS_PER_S + frac;
-        return 0;
+        return to_ns(sec, frac, ns);
     }
 
     /* YYYY-MM-DDTHH:MM:SS[.frac][Z|+HH:MM|-HH:MM] */
@@ -193,8 +202,7 @@ int nm_report_parse_time(const char *text, int64_t *ns)
     /* mktime/timegm normalise (e.g. February 31st): refuse what they moved. */
     if (tm.tm_mday != (int)day || tm.tm_mon != (int)mon - 1)
         return -1;
-    *ns = (int64_t)t * NS_PER_S + frac;
-    return 0;
+    return to_ns((long long)t, frac, ns);
 }
 
 /* ------------------------------------------------------------ helpers -- */

@@ -35,10 +35,21 @@ static void test_times(void)
     CHECK_EQ_U(ns, 1720785600LL * 1000000000);
     setenv("TZ", "UTC", 1);
     tzset();
+    /* The last time 64-bit nanoseconds hold, and nothing after it (UBSan
+     * caught the multiplication overflowing for 11-digit seconds). */
+    CHECK(nm_report_parse_time("9223372036.854775807", &ns) == 0);
+    CHECK_EQ_U(ns, INT64_MAX);
+    CHECK(nm_report_parse_time("2262-04-11T23:47:16.854775807Z", &ns) == 0);
+    CHECK_EQ_U(ns, INT64_MAX);
+    CHECK(nm_report_parse_time("2262-04-11T23:47:16", &ns) == 0);
+    CHECK_EQ_U(ns, 9223372036LL * 1000000000);
     const char *bad[] = { "", "yesterday", "2024-13-01T00:00:00Z", "2024-02-31T00:00:00Z",
                           "2024-11-12T25:00:00Z", "2024-11-12T12:58:30Q", "2024-11-12",
                           "12.5.3", "-5", "1731416310x", "2024-11-12T12:58:30+1:00",
-                          "2024-11-12T12:58:30.Z", "123456789012345" };
+                          "2024-11-12T12:58:30.Z", "123456789012345", "99999999999",
+                          "9223372036.854775808", "9223372037", "2262-04-11T23:47:17Z",
+                          "2262-04-11T23:47:16.854775808Z", "9999-12-31T23:59:59Z",
+                          "9999-12-31T23:59:59", "2262-04-12T00:47:17+01:00" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         int rc = nm_report_parse_time(bad[i], &ns);
         CHECK(rc == -1);
