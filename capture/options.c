@@ -103,11 +103,11 @@ static int parse_u64(const char *opt, const char *s, uint64_t min, uint64_t max,
     }
     errno = 0;
     unsigned long long v = strtoull(s, &end, 10);
-    if (errno != 0 || *end != '\0') {
+    if ((errno != 0 && errno != ERANGE) || *end != '\0') {
         snprintf(errbuf, errlen, "option %s: '%s' is not a number", opt, s);
         return -1;
     }
-    if (v < min || v > max) {
+    if (errno == ERANGE || v < min || v > max) {   /* ERANGE: digits past 2^64 - 1 */
         snprintf(errbuf, errlen, "option %s: %s is out of range (%llu to %llu)", opt, s,
                  (unsigned long long)min, (unsigned long long)max);
         return -1;

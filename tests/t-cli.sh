@@ -66,7 +66,7 @@ usage_error "option -c: 0 is out of range" -c 0 -r "$http" -d cli.db
 usage_error "option -c: '-5' is not a number" -c -5 -r "$http" -d cli.db
 usage_error "option -c: '12x' is not a number" -c 12x -r "$http" -d cli.db
 usage_error "option -c: '' is not a number" -c '' -r "$http" -d cli.db
-usage_error "option -c: '99999999999999999999' is not a number" -c 99999999999999999999 \
+usage_error "option -c: 99999999999999999999 is out of range (1 to 18446744073709551615)" -c 99999999999999999999 \
     -r "$http" -d cli.db
 usage_error "option -s: 99999999 is out of range (0 to 262144)" -s 99999999 -r "$http" -d cli.db
 usage_error "option --max-flows: 3 is out of range (16 to" --max-flows 3 -r "$http" -d cli.db
