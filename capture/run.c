@@ -298,6 +298,22 @@ static void flush_progress(struct run_state *st, bool final)
     nm_writer_put_session(st->writer, &fin);
 }
 
+/* Packets whose time the source pinned to the range kept (source.h). */
+static void note_clamped_times(struct run_state *st, struct nm_run_result *res)
+{
+    uint64_t n = nm_source_ts_clamped(st->src);
+    char msg[512];
+
+    if (n == 0)
+        return;
+    snprintf(msg, sizeof msg,
+             "%s: %" PRIu64 " packet%s stamped outside 1823-11-12 .. 2116-02-20: stored with "
+             "the nearest of those times",
+             nm_source_name(st->src), n, n == 1 ? "" : "s");
+    nm_writer_put_log(st->writer, NM_LOG_WARNING, msg);
+    add_message(res, msg);
+}
+
 /* Entries the full latency tables pushed out (latency.h: such a request
  * gives neither a sample nor a timeout, and a connection picked up again
  * lost its handshake state): a warning in the log table and on stderr, so
@@ -617,6 +633,7 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     flush_progress(&st, true);
     if (st.latency)
         note_latency_evictions(&st, &lcfg, res);
+    note_clamped_times(&st, res);
     snprintf(note, sizeof note, "capture ended: %s", nm_session_end_name(st.end_reason));
     nm_writer_put_log(st.writer, st.end_reason == NM_SESS_TRUNCATED ||
                                          st.end_reason == NM_SESS_READ_ERROR

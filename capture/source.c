@@ -36,6 +36,7 @@ struct nm_source {
     uint32_t raw_drop, raw_ifdrop;
     uint64_t total_drop, total_ifdrop;
     int ts_precision;
+    uint64_t ts_clamped;     /* packets whose time did not fit (packet_time_ns()) */
     char name[256];
     char *read_buf;          /* stdio buffer of a capture file, or NULL */
 };
@@ -279,6 +280,32 @@ void nm_source_close(struct nm_source *src)
 
 /* nm_source_next() on a file pcapfile.c reads: the filter runs here, as
  * libpcap runs it in pcap_next_ex() (on the captured bytes). */
+/* Packet times are kept within +-2^62 ns of the epoch (1823-11-12 to
+ * 2116-02-20), so that every later sum (timeouts, intervals) has room. */
+#define TS_LIMIT_NS ((int64_t)1 << 62)
+
+/* A libpcap timestamp in nanoseconds.  A pcapng file can state times far
+ * outside that range (64-bit counts of its time unit, which can be a
+ * second), and a classic file read by libpcap any microsecond field: such
+ * a time becomes the nearest limit, counted (nm_source_ts_clamped()). */
+static int64_t packet_time_ns(struct nm_source *src, const struct timeval *tv)
+{
+    int64_t ns;
+
+    if (__builtin_mul_overflow((int64_t)tv->tv_sec, (int64_t)1000000000, &ns) ||
+        __builtin_add_overflow(ns, (int64_t)tv->tv_usec, &ns) || ns > TS_LIMIT_NS ||
+        ns < -TS_LIMIT_NS) {
+        src->ts_clamped++;
+        return tv->tv_sec < 0 ? -TS_LIMIT_NS : TS_LIMIT_NS;
+    }
+    return ns;
+}
+
+uint64_t nm_source_ts_clamped(const struct nm_source *src)
+{
+    return src->ts_clamped;
+}
+
 static enum nm_source_status next_fast(struct nm_source *src, struct nm_source_packet *pkt,
                                        char *errbuf, size_t errlen)
 {
@@ -331,7 +358,7 @@ enum nm_source_status nm_source_next(struct nm_source *src, struct nm_source_pac
     }
     switch (rc) {
     case 1:
-        pkt->ts_ns = (int64_t)hdr->ts.tv_sec * 1000000000 + (int64_t)hdr->ts.tv_usec;
+        pkt->ts_ns = packet_time_ns(src, &hdr->ts);
         pkt->cap_len = hdr->caplen;
         pkt->wire_len = hdr->len;
         pkt->data = data;

@@ -123,6 +123,32 @@ fresh; run -r empty.pcap -d db.db -l ev.log
 expect "empty file" 2 "empty.pcap: empty file"
 session "empty file" "$tmp/db.db" "read_error|0|0"
 
+# A pcapng file whose interface counts time in seconds (if_tsresol 0): one
+# packet at 2024-11-12T12:58:30Z, one at 2^56 - 1 s, far past what 64-bit
+# nanoseconds hold.  The second is stored at the limit kept, 2^62 ns, with
+# a warning; nothing overflows (the ASan+UBSan run checks).
+$py - "$tmp/far-time.pcapng" <<'EOF'
+import struct, sys
+def block(kind, body):
+    body += b"\0" * (-len(body) % 4)
+    return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
+frame = bytes.fromhex("ffffffffffff001122334455080045000020000100004011"
+                      "7cca0a0000010a000002d4310035000c00000102")
+out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
+out += block(1, struct.pack("<HHI", 1, 0, 0) + struct.pack("<HHB3x", 9, 1, 0) + b"\0" * 4)
+for t in (1731416310, (1 << 56) - 1):
+    out += block(6, struct.pack("<IIIII", 0, t >> 32, t & 0xffffffff, len(frame), len(frame))
+                 + frame)
+open(sys.argv[1], "wb").write(out)
+EOF
+fresh; run -r far-time.pcapng -d db.db -l ev.log
+expect "time past 2262" 0 "far-time.pcapng: 1 packet stamped outside 1823-11-12 .. 2116-02-20"
+session "time past 2262" "$tmp/db.db" "complete|2|2" "$tmp/ev.log"
+got=$(sqlite3 "$tmp/db.db" "SELECT group_concat(ts_ns, ' ') FROM (SELECT ts_ns FROM packets ORDER BY id)")
+[ "$got" = "1731416310000000000 4611686018427387904" ] || bad "time past 2262: times '$got'"
+got=$(sqlite3 "$tmp/db.db" "SELECT count(*) FROM log WHERE level = 'warning' AND message LIKE '%stamped outside%'")
+[ "$got" = 1 ] || bad "time past 2262: $got warnings in the log table, want 1"
+
 head -c 20 "$http" >"$tmp/cut-ghdr.pcap"
 fresh; run -r cut-ghdr.pcap -d db.db -l ev.log
 expect "cut in the global header" 1 "cut-ghdr.pcap: truncated dump file" "24 file header bytes"
