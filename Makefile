@@ -178,7 +178,7 @@ fuzz:
 	@mkdir -p $(FUZZ_BUILD)
 	$(Q)for f in $(FUZZ_SRCS); do n=$$(basename $$f .c); \
 	  clang -std=c11 -g -O1 -D_DEFAULT_SOURCE -fsanitize=fuzzer,address,undefined \
-	    $$f $(filter-out %/main.c,$(filter capture/decode/%.c analyze/%.c capture/pcapfile.c,$(LIB_SRCS))) \
+	    $$f $(filter-out %/main.c,$(filter capture/decode/%.c analyze/%.c capture/pcapfile.c capture/source.c,$(LIB_SRCS))) \
 	    -o $(FUZZ_BUILD)/$$n $(LDLIBS) || exit 1; echo "  FUZZ    $(FUZZ_BUILD)/$$n"; done
 
 install: all
