@@ -124,7 +124,7 @@ expect "empty file" 2 "empty.pcap: empty file"
 session "empty file" "$tmp/db.db" "read_error|0|0"
 
 # A pcapng file whose interface counts time in seconds (if_tsresol 0): one
-# packet at 2024-11-12T12:58:30Z, one at 2^56 - 1 s, far past what 64-bit
+# UDP packet at 2024-11-12T12:58:30Z, one at 2^56 - 1 s, far past what 64-bit
 # nanoseconds hold.  The second is stored at the limit kept, 2^62 ns, with
 # a warning; nothing overflows (the ASan+UBSan run checks).
 $py - "$tmp/far-time.pcapng" <<'EOF'
@@ -132,8 +132,8 @@ import struct, sys
 def block(kind, body):
     body += b"\0" * (-len(body) % 4)
     return struct.pack("<II", kind, 12 + len(body)) + body + struct.pack("<I", 12 + len(body))
-frame = bytes.fromhex("ffffffffffff001122334455080045000020000100004011"
-                      "7cca0a0000010a000002d4310035000c00000102")
+frame = bytes.fromhex("ffffffffffff00112233445508004500001e000100004011"
+                      "66cc0a0000010a000002d4310009000a00000102")
 out = block(0x0A0D0D0A, struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1))
 out += block(1, struct.pack("<HHI", 1, 0, 0) + struct.pack("<HHB3x", 9, 1, 0) + b"\0" * 4)
 for t in (1731416310, (1 << 56) - 1):
@@ -146,6 +146,8 @@ expect "time past 2262" 0 "far-time.pcapng: 1 packet stamped outside 1823-11-12 
 session "time past 2262" "$tmp/db.db" "complete|2|2" "$tmp/ev.log"
 got=$(sqlite3 "$tmp/db.db" "SELECT group_concat(ts_ns, ' ') FROM (SELECT ts_ns FROM packets ORDER BY id)")
 [ "$got" = "1731416310000000000 4611686018427387904" ] || bad "time past 2262: times '$got'"
+got=$(sqlite3 "$tmp/db.db" "SELECT count(*) FROM packets WHERE malformed IS NULL AND ip_proto = 17")
+[ "$got" = 2 ] || bad "time past 2262: $got well-formed UDP packets, want 2"
 got=$(sqlite3 "$tmp/db.db" "SELECT count(*) FROM log WHERE level = 'warning' AND message LIKE '%stamped outside%'")
 [ "$got" = 1 ] || bad "time past 2262: $got warnings in the log table, want 1"
 
