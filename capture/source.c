@@ -5,6 +5,7 @@
  */
 #include "source.h"
 #include "pcapfile.h"
+#include "decode/decode.h"
 
 #include <errno.h>
 #include <pcap/pcap.h>
@@ -280,12 +281,8 @@ void nm_source_close(struct nm_source *src)
 
 /* nm_source_next() on a file pcapfile.c reads: the filter runs here, as
  * libpcap runs it in pcap_next_ex() (on the captured bytes). */
-/* Packet times are kept within +-2^62 ns of the epoch (1823-11-12 to
- * 2116-02-20), so that every later sum (timeouts, intervals) has room. */
-#define TS_LIMIT_NS ((int64_t)1 << 62)
-
-/* A libpcap timestamp in nanoseconds.  A pcapng file can state times far
- * outside that range (64-bit counts of its time unit, which can be a
+/* A libpcap timestamp in nanoseconds, within +-NM_TS_LIMIT_NS (decode.h).
+ * A pcapng file can state times far outside that range (64-bit counts of its time unit, which can be a
  * second), and a classic file read by libpcap any microsecond field: such
  * a time becomes the nearest limit, counted (nm_source_ts_clamped()). */
 static int64_t packet_time_ns(struct nm_source *src, const struct timeval *tv)
@@ -293,10 +290,10 @@ static int64_t packet_time_ns(struct nm_source *src, const struct timeval *tv)
     int64_t ns;
 
     if (__builtin_mul_overflow((int64_t)tv->tv_sec, (int64_t)1000000000, &ns) ||
-        __builtin_add_overflow(ns, (int64_t)tv->tv_usec, &ns) || ns > TS_LIMIT_NS ||
-        ns < -TS_LIMIT_NS) {
+        __builtin_add_overflow(ns, (int64_t)tv->tv_usec, &ns) || ns > NM_TS_LIMIT_NS ||
+        ns < -NM_TS_LIMIT_NS) {
         src->ts_clamped++;
-        return tv->tv_sec < 0 ? -TS_LIMIT_NS : TS_LIMIT_NS;
+        return tv->tv_sec < 0 ? -NM_TS_LIMIT_NS : NM_TS_LIMIT_NS;
     }
     return ns;
 }

@@ -63,7 +63,7 @@ int nm_source_ts_precision(const struct nm_source *src);  /* 6 or 9 */
 uint32_t nm_source_snaplen(const struct nm_source *src);
 bool nm_source_is_live(const struct nm_source *src);
 const char *nm_source_name(const struct nm_source *src);
-/* Packets so far whose time was outside the range kept, +-2^62 ns from
+/* Packets so far whose time was outside the range kept, +-(2^62 - 1) ns from
  * the epoch (1823-11-12 to 2116-02-20; a pcapng file can state any 64-bit
  * time): each was given the nearest limit. */
 uint64_t nm_source_ts_clamped(const struct nm_source *src);

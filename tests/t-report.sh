@@ -225,6 +225,25 @@ expect_err 2 "nm-report: $tmp/missing.db: *" -d "$tmp/missing.db" -o "$tmp/m"
 expect_err 2 "nm-report: $good: no session 99" -d "$good" -s 99 --no-graphs
 [ -s "$tmp/out" ] && bad "error cases: something on stdout"
 
+# A database edited by hand with times no capture writes (the extremes of
+# 64 bits): read as the limits of the range kept (decode.h's
+# NM_TS_LIMIT_NS), so that spans and rates do not overflow (the ASan+UBSan
+# run checks), in every output format.
+cp "$good" "$tmp/edited.db"
+sqlite3 "$tmp/edited.db" "UPDATE sessions SET first_packet_ns = -9223372036854775808,
+    last_packet_ns = 9223372036854775807, start_wall_ns = -9223372036854775808,
+    end_wall_ns = 9223372036854775807"
+for f in text json csv; do
+    "$rep" -d "$tmp/edited.db" --no-graphs --format $f >"$tmp/edited.$f" 2>"$tmp/err" ||
+        bad "edited times, $f: exit $?: $(cat "$tmp/err")"
+    sanitizer_free "nm-report, edited times, $f" "$tmp/err"
+done
+grep -q '"first_packet_ns": -4611686018427387903,' "$tmp/edited.json" &&
+    grep -q '"last_packet_ns": 4611686018427387903' "$tmp/edited.json" ||
+    bad "edited times: not read as the limits ($(grep packet_ns "$tmp/edited.json"))"
+grep -q 'Capture time span:  9223372036.854775 s' "$tmp/edited.text" ||
+    bad "edited times: span '$(grep 'time span' "$tmp/edited.text")'"
+
 # An output folder that cannot be written (a path through a regular file:
 # permission bits would not stop root).
 : >"$tmp/afile"

@@ -120,6 +120,12 @@ enum nm_malformed {
 /* Stable text name of a reason, e.g. "ipv4.hlen_too_small"; "" for NONE. */
 const char *nm_malformed_name(enum nm_malformed reason);
 
+/* Packet times are kept within +-(2^62 - 1) ns of the epoch (1823-11-12 to
+ * 2116-02-20; capture/source.c pins a file's time beyond to the limit), so
+ * that the difference of two times, and a time plus a timeout, never
+ * overflow; readers of the database pin what they read in it too. */
+#define NM_TS_LIMIT_NS ((INT64_C(1) << 62) - 1)
+
 /* An IPv4 address uses the first 4 bytes; the rest are zero. */
 struct nm_ip {
     uint8_t b[16];
@@ -127,7 +133,8 @@ struct nm_ip {
 
 struct nm_packet {
     /* frame */
-    int64_t ts_ns;          /* capture timestamp, ns since the epoch (set by caller) */
+    int64_t ts_ns;          /* capture timestamp, ns since the epoch (set by caller;
+                               within +-NM_TS_LIMIT_NS) */
     uint32_t wire_len;      /* original length on the wire */
     uint32_t cap_len;       /* bytes captured */
     uint32_t layers;        /* enum nm_layer_bit set */

@@ -6,7 +6,7 @@
  *
  * Checks, besides no crash and no undefined behaviour (the sanitizers'
  * part): the source never gives more packets than the file has bytes for;
- * every packet's time is within the range source.h keeps (+-2^62 ns); a
+ * every packet's time is within the range kept (+-NM_TS_LIMIT_NS, decode.h); a
  * packet with captured bytes has a buffer; the read ends with end of
  * file, a truncation or an error, and a message for the last two;
  * nm_decode() keeps the lengths it is given.
@@ -32,8 +32,6 @@
 #include "../../capture/source.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define TS_LIMIT_NS ((int64_t)1 << 62)
 
 static void check(int ok, const char *what)
 {
@@ -93,7 +91,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         }
         check(++packets <= max_packets, "more packets than the file has room for");
-        check(sp.ts_ns >= -TS_LIMIT_NS && sp.ts_ns <= TS_LIMIT_NS, "time outside the range kept");
+        check(sp.ts_ns >= -NM_TS_LIMIT_NS && sp.ts_ns <= NM_TS_LIMIT_NS,
+              "time outside the range kept");
         check(sp.cap_len == 0 || sp.data != NULL, "captured bytes without a buffer");
         nm_decode(linktype, sp.data, sp.cap_len, sp.wire_len, &pkt);
         check(pkt.cap_len == sp.cap_len && pkt.wire_len == sp.wire_len, "lengths changed");
