@@ -28,10 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../capture/pcapfile.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -42,26 +42,6 @@ static void check(int ok, const char *what, const char *detail)
                 detail ? detail : "");
         abort();
     }
-}
-
-/* The input as a file: a memfd holding the bytes, or -1. */
-static int input_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
-{
-    int fd = memfd_create("fuzz_pcapfile", MFD_CLOEXEC);
-    size_t done = 0;
-
-    if (fd < 0)
-        return -1;
-    while (done < size) {
-        ssize_t n = write(fd, data + done, size - done);
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-    return fd;
 }
 
 static void compare_records(struct nm_pcapfile *f, pcap_t *p)
@@ -105,7 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char path[64], err[PCAP_ERRBUF_SIZE];
     struct nm_pcapfile_info info;
     bool mine;
-    int fd = input_file(data, size, path, sizeof path);
+    int fd = fuzz_input_file(data, size, path, sizeof path);
 
     if (fd < 0)
         return 0;

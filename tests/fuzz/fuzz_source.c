@@ -25,11 +25,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include "../../capture/decode/decode.h"
 #include "../../capture/source.h"
+#include "fuzz_file.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -41,31 +41,12 @@ static void check(int ok, const char *what)
     }
 }
 
-static int input_file(const uint8_t *data, size_t size, char *path, size_t pathlen)
-{
-    int fd = memfd_create("fuzz_source", MFD_CLOEXEC);
-    size_t done = 0;
-
-    if (fd < 0)
-        return -1;
-    while (done < size) {
-        ssize_t n = write(fd, data + done, size - done);
-        if (n <= 0) {
-            close(fd);
-            return -1;
-        }
-        done += (size_t)n;
-    }
-    snprintf(path, pathlen, "/proc/self/fd/%d", fd);
-    return fd;
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static struct nm_packet pkt;
     char path[64], err[512];
     enum nm_source_open_error why;
-    int fd = input_file(data, size, path, sizeof path);
+    int fd = fuzz_input_file(data, size, path, sizeof path);
 
     if (fd < 0)
         return 0;
