@@ -279,12 +279,12 @@ void nm_source_close(struct nm_source *src)
     free(src);
 }
 
-/* nm_source_next() on a file pcapfile.c reads: the filter runs here, as
- * libpcap runs it in pcap_next_ex() (on the captured bytes). */
 /* A libpcap timestamp in nanoseconds, within +-NM_TS_LIMIT_NS (decode.h).
- * A pcapng file can state times far outside that range (64-bit counts of its time unit, which can be a
- * second), and a classic file read by libpcap any microsecond field: such
- * a time becomes the nearest limit, counted (nm_source_ts_clamped()). */
+ * A pcapng file can state times far outside that range (64-bit counts of
+ * its time unit, which can be a second), and a classic file read by
+ * libpcap any microsecond field: such a time becomes the nearest limit,
+ * counted (nm_source_ts_clamped()).  pcapfile.c's times, 32-bit seconds,
+ * are always inside. */
 static int64_t packet_time_ns(struct nm_source *src, const struct timeval *tv)
 {
     int64_t ns;
@@ -303,6 +303,8 @@ uint64_t nm_source_ts_clamped(const struct nm_source *src)
     return src->ts_clamped;
 }
 
+/* nm_source_next() on a file pcapfile.c reads: the filter runs here, as
+ * libpcap runs it in pcap_next_ex() (on the captured bytes). */
 static enum nm_source_status next_fast(struct nm_source *src, struct nm_source_packet *pkt,
                                        char *errbuf, size_t errlen)
 {

@@ -44,7 +44,7 @@ static int64_t col_time(sqlite3_stmt *s, int i)
     return pin_time(sqlite3_column_int64(s, i));
 }
 
-/* The first or last nanosecond of second `sec` (a per-second row's). */
+/* The first nanosecond of second `sec` (a per-second row's), pinned. */
 static int64_t second_start(int64_t sec)
 {
     const int64_t lim = NM_TS_LIMIT_NS / 1000000000;
