@@ -1628,6 +1628,21 @@ uint64_t nm_db_col_u64(sqlite3_stmt *s, int i)
     return v < 0 ? 0 : (uint64_t)v;
 }
 
+static int64_t pin(int64_t v, int64_t limit)
+{
+    return v > limit ? limit : v < -limit ? -limit : v;
+}
+
+int64_t nm_db_col_time_ns(sqlite3_stmt *s, int i)
+{
+    return pin(sqlite3_column_int64(s, i), NM_TS_LIMIT_NS);
+}
+
+int64_t nm_db_col_second(sqlite3_stmt *s, int i)
+{
+    return pin(sqlite3_column_int64(s, i), NM_TS_LIMIT_NS / 1000000000 - 1);
+}
+
 int nm_db_newest_session(struct nm_db *db, int64_t *id)
 {
     sqlite3_stmt *s = nm_db_prepare(db, "SELECT max(id) FROM sessions");

@@ -33,6 +33,12 @@ struct sqlite3_stmt *nm_db_prepare(struct nm_db *db, const char *sql);
 int nm_db_step(struct nm_db *db, struct sqlite3_stmt *s);
 /* Column i as a count: negative values (never written by us) read as 0. */
 uint64_t nm_db_col_u64(struct sqlite3_stmt *s, int i);
+/* Column i as a time in ns, or as a second whose every nanosecond is a
+ * time, within the range nm-capture writes (+-NM_TS_LIMIT_NS, decode.h):
+ * a value edited by hand beyond it reads as the limit, so that spans,
+ * windows and bins computed from what is read cannot overflow. */
+int64_t nm_db_col_time_ns(struct sqlite3_stmt *s, int i);
+int64_t nm_db_col_second(struct sqlite3_stmt *s, int i);
 /* The newest session's id; -1 with an error if there is none. */
 int nm_db_newest_session(struct nm_db *db, int64_t *id);
 

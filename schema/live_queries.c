@@ -41,7 +41,7 @@ static int read_totals(struct nm_db *db, int64_t session_id, int seconds,
     rc = nm_db_step(db, s);
     if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
         out->has_data = true;
-        out->last_second = sqlite3_column_int64(s, 0);
+        out->last_second = nm_db_col_second(s, 0);
         out->first_second = out->last_second - (seconds - 1);
     }
     sqlite3_finalize(s);

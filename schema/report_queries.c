@@ -82,8 +82,8 @@ int nm_rq_session(struct nm_db *db, int64_t session_id, struct nm_rq_session *ou
     rc = nm_db_step(db, s);
     if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
         out->has_packets = true;
-        out->first_second = sqlite3_column_int64(s, 0);
-        out->last_second = sqlite3_column_int64(s, 1);
+        out->first_second = nm_db_col_second(s, 0);
+        out->last_second = nm_db_col_second(s, 1);
     }
     sqlite3_finalize(s);
     if (rc != SQLITE_ROW)
@@ -121,7 +121,7 @@ int nm_rq_timeseries(struct nm_db *db, int64_t session_id, const struct nm_rq_bi
         sqlite3_bind_int64(s, 3, b->from_s);
         sqlite3_bind_int64(s, 4, b->to_s);
         while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
-            long long i = bin_of(b, sqlite3_column_int64(s, 0));
+            long long i = bin_of(b, nm_db_col_second(s, 0));
             if (i < 0)
                 continue;
             size_t at = (size_t)p * b->nbins + (size_t)i;
@@ -144,7 +144,7 @@ int nm_rq_timeseries(struct nm_db *db, int64_t session_id, const struct nm_rq_bi
     sqlite3_bind_int64(s, 2, b->from_s);
     sqlite3_bind_int64(s, 3, b->to_s);
     while ((rc = nm_db_step(db, s)) == SQLITE_ROW) {
-        long long i = bin_of(b, sqlite3_column_int64(s, 0));
+        long long i = bin_of(b, nm_db_col_second(s, 0));
         if (i >= 0)
             b->drops[i] += nm_db_col_u64(s, 1);
     }

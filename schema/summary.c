@@ -7,7 +7,6 @@
 #include "db_internal.h"
 #include "summary.h"
 #include "../analyze/lathist.h"
-#include "../capture/decode/decode.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,27 +30,6 @@ static void col_text(sqlite3_stmt *s, int i, char *buf, size_t len)
     snprintf(buf, len, "%s", t ? (const char *)t : "");
 }
 
-/* A time read back from the database within the range nm-capture writes,
- * +-NM_TS_LIMIT_NS (decode.h): a value edited by hand beyond it is read as
- * the limit, so that the spans and rates computed from it cannot overflow. */
-static int64_t pin_time(int64_t ns)
-{
-    return ns > NM_TS_LIMIT_NS ? NM_TS_LIMIT_NS : ns < -NM_TS_LIMIT_NS ? -NM_TS_LIMIT_NS : ns;
-}
-
-static int64_t col_time(sqlite3_stmt *s, int i)
-{
-    return pin_time(sqlite3_column_int64(s, i));
-}
-
-/* The first nanosecond of second `sec` (a per-second row's), pinned. */
-static int64_t second_start(int64_t sec)
-{
-    const int64_t lim = NM_TS_LIMIT_NS / 1000000000;
-
-    return sec > lim ? NM_TS_LIMIT_NS : sec < -lim ? -NM_TS_LIMIT_NS : sec * 1000000000;
-}
-
 static int read_session(struct nm_db *db, struct nm_summary *out)
 {
     sqlite3_stmt *s = query(db,
@@ -69,10 +47,10 @@ static int read_session(struct nm_db *db, struct nm_summary *out)
         col_text(s, 0, out->source, sizeof out->source);
         col_text(s, 1, out->link_type_name, sizeof out->link_type_name);
         col_text(s, 2, out->end_reason, sizeof out->end_reason);
-        out->first_packet_ns = col_time(s, 3);
-        out->last_packet_ns = col_time(s, 4);
-        out->start_wall_ns = col_time(s, 5);
-        out->end_wall_ns = col_time(s, 6);
+        out->first_packet_ns = nm_db_col_time_ns(s, 3);
+        out->last_packet_ns = nm_db_col_time_ns(s, 4);
+        out->start_wall_ns = nm_db_col_time_ns(s, 5);
+        out->end_wall_ns = nm_db_col_time_ns(s, 6);
         out->packets = nm_db_col_u64(s, 7);
         out->bytes = nm_db_col_u64(s, 8);
         out->captured_bytes = nm_db_col_u64(s, 9);
@@ -116,8 +94,8 @@ static int read_seconds(struct nm_db *db, struct nm_summary *out)
             out->packets = nm_db_col_u64(s, 1);
             out->bytes = nm_db_col_u64(s, 2);
             out->malformed_total = nm_db_col_u64(s, 3);
-            out->first_packet_ns = second_start(sqlite3_column_int64(s, 6));
-            out->last_packet_ns = pin_time(second_start(sqlite3_column_int64(s, 7)) + 999999999);
+            out->first_packet_ns = nm_db_col_second(s, 6) * 1000000000;
+            out->last_packet_ns = nm_db_col_second(s, 7) * 1000000000 + 999999999;
         }
     }
     sqlite3_finalize(s);

@@ -243,6 +243,21 @@ grep -q '"first_packet_ns": -4611686018427387903,' "$tmp/edited.json" &&
     bad "edited times: not read as the limits ($(grep packet_ns "$tmp/edited.json"))"
 grep -q 'Capture time span:  9223372036.854775 s' "$tmp/edited.text" ||
     bad "edited times: span '$(grep 'time span' "$tmp/edited.text")'"
+# Per-second rows edited to the most negative second: nm-live's windows
+# and nm-report's bins start from the limit instead of overflowing.
+cp "$good" "$tmp/edited-s.db"
+sqlite3 "$tmp/edited-s.db" "DELETE FROM seconds WHERE second <> (SELECT min(second) FROM seconds);
+    DELETE FROM proto_seconds WHERE second <> (SELECT min(second) FROM proto_seconds);
+    UPDATE seconds SET second = -9223372036854775808;
+    UPDATE proto_seconds SET second = -9223372036854775808; UPDATE sessions SET packets = 0"
+"$top/$BUILD/nm-live" -d "$tmp/edited-s.db" --once --plain >"$tmp/edited-s.live" 2>"$tmp/err" ||
+    bad "edited seconds, nm-live: exit $?: $(cat "$tmp/err")"
+sanitizer_free "nm-live, edited seconds" "$tmp/err"
+grep -q '^== throughput over the last 10 s, session 1, packet time 1823-11-12 00:06:14 ' \
+    "$tmp/edited-s.live" || bad "edited seconds, nm-live: '$(head -n 1 "$tmp/edited-s.live")'"
+"$rep" -d "$tmp/edited-s.db" -o "$tmp/edited-s" >/dev/null 2>"$tmp/err" ||
+    bad "edited seconds, nm-report: exit $?: $(cat "$tmp/err")"
+sanitizer_free "nm-report, edited seconds" "$tmp/err"
 
 # An output folder that cannot be written (a path through a regular file:
 # permission bits would not stop root).

@@ -123,7 +123,8 @@ const char *nm_malformed_name(enum nm_malformed reason);
 /* Packet times are kept within +-(2^62 - 1) ns of the epoch (1823-11-12 to
  * 2116-02-20; capture/source.c pins a file's time beyond to the limit), so
  * that the difference of two times, and a time plus a timeout, never
- * overflow; readers of the database pin what they read in it too. */
+ * overflow; the database's readers pin what they read to it too
+ * (nm_db_col_time_ns(), nm_db_col_second()). */
 #define NM_TS_LIMIT_NS ((INT64_C(1) << 62) - 1)
 
 /* An IPv4 address uses the first 4 bytes; the rest are zero. */
