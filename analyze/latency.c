@@ -480,9 +480,9 @@ static void pend_start(struct nm_latency *l, int tid, uint32_t i, int64_t start_
 }
 
 /* Idle for longer than the table's idle time: as good as gone. */
-static bool idle(const struct nm_latency *l, int tid, uint32_t i)
+static bool idle(const struct nm_latency *l, int tid, const struct lat_entry *e)
 {
-    return past(l->now_ns, l->tab[tid].e[i].last_ns, l->tab[tid].idle_ns);
+    return past(l->now_ns, e->last_ns, l->tab[tid].idle_ns);
 }
 
 /* ---------------------------------------------------------------- records */
@@ -1018,8 +1018,7 @@ static bool hint_by_flow(const struct nm_latency *l, const uint32_t *hint, uint6
 {
     const struct lat_entry *e = hinted_entry(l, hint);
 
-    return e != NULL && flow_id != 0 && e->flow_id == flow_id &&
-           !past(l->now_ns, e->last_ns, l->tab[NM_LAT_TABLE_TCP].idle_ns);
+    return e != NULL && flow_id != 0 && e->flow_id == flow_id && !idle(l, NM_LAT_TABLE_TCP, e);
 }
 
 /* The connection's entry the long way: by key, forgetting an idle one,
@@ -1030,7 +1029,6 @@ static uint32_t tcp_entry(struct nm_latency *l, const struct nm_packet *pkt, uin
     struct lat_table *t = &l->tab[NM_LAT_TABLE_TCP];
     struct lat_key k;
     uint32_t i, b = NIL;
-
     const struct lat_entry *h = hinted_entry(l, hint);
 
     *side = key_pair(&k, pkt);
@@ -1040,7 +1038,7 @@ static uint32_t tcp_entry(struct nm_latency *l, const struct nm_packet *pkt, uin
         b = key_bucket(t, &k);
         i = table_find(t, &k, b);
     }
-    if (i != NIL && idle(l, NM_LAT_TABLE_TCP, i)) {
+    if (i != NIL && idle(l, NM_LAT_TABLE_TCP, &t->e[i])) {
         if (t->e[i].linked[LIST_PEND])
             timed_out(l, NM_LAT_TABLE_TCP, i);
         table_remove(l, NM_LAT_TABLE_TCP, i);   /* forgotten, not yet collected */
@@ -1192,7 +1190,7 @@ static void udp_packet(struct nm_latency *l, const struct nm_packet *pkt, uint64
     side = key_pair(&k, pkt);
     b = key_bucket(t, &k);
     i = table_find(t, &k, b);
-    if (i != NIL && idle(l, NM_LAT_TABLE_UDP, i)) {
+    if (i != NIL && idle(l, NM_LAT_TABLE_UDP, &t->e[i])) {
         if (t->e[i].linked[LIST_PEND])
             timed_out(l, NM_LAT_TABLE_UDP, i);
         table_remove(l, NM_LAT_TABLE_UDP, i);   /* forgotten, not yet collected */
