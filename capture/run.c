@@ -298,6 +298,13 @@ static void flush_progress(struct run_state *st, bool final)
     nm_writer_put_session(st->writer, &fin);
 }
 
+/* A warning the user must see: in the log table and on stderr. */
+static void warn_user(struct run_state *st, struct nm_run_result *res, const char *msg)
+{
+    nm_writer_put_log(st->writer, NM_LOG_WARNING, msg);
+    add_message(res, msg);
+}
+
 /* Packets whose time the source pinned to the range kept (source.h). */
 static void note_clamped_times(struct run_state *st, struct nm_run_result *res)
 {
@@ -310,8 +317,7 @@ static void note_clamped_times(struct run_state *st, struct nm_run_result *res)
              "%s: %" PRIu64 " packet%s stamped outside 1823-11-12 .. 2116-02-20: stored with "
              "the nearest of those times",
              nm_source_name(st->src), n, n == 1 ? "" : "s");
-    nm_writer_put_log(st->writer, NM_LOG_WARNING, msg);
-    add_message(res, msg);
+    warn_user(st, res, msg);
 }
 
 /* Entries the full latency tables pushed out (latency.h: such a request
@@ -345,8 +351,7 @@ static void note_latency_evictions(struct run_state *st, const struct nm_latency
         return;
     snprintf(msg + used, sizeof msg - used,
              " before their idle timeout; any sample or timeout still due on them is lost");
-    nm_writer_put_log(st->writer, NM_LOG_WARNING, msg);
-    add_message(res, msg);
+    warn_user(st, res, msg);
 }
 
 /* The capture loop.  Returns when the input ends, a limit is reached, a
@@ -621,8 +626,7 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
         snprintf(note, sizeof note,
                  "%s: link type %s (%d) is not decoded; its packets are counted as Other",
                  nm_source_name(st.src), info.link_type_name, st.linktype);
-        nm_writer_put_log(st.writer, NM_LOG_WARNING, note);
-        add_message(res, note);
+        warn_user(&st, res, note);
     }
 
     signal_source = st.src;
