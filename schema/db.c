@@ -250,11 +250,13 @@ struct lat_row {
     int64_t ack_dt_ns[2];       /* its ts_ns - sample.ts_ns */
 };
 
-/* A flow row waiting to be sorted; seq keeps puts of one flow in order. */
-struct flow_row {
+/* A waiting flow row's place in key order: these 24-byte keys are sorted,
+ * not the rows (about 130 bytes each); `row` (the put order) keeps puts of
+ * one flow in order. */
+struct flow_key {
     int64_t session_id;
-    uint32_t seq;
-    struct nm_flow_rec rec;
+    uint64_t flow_id;
+    uint32_t row;
 };
 
 struct nm_db {
@@ -274,7 +276,8 @@ struct nm_db {
     uint32_t *lat_index;               /* [LATENCY_INDEX_SLOTS], with lat_rows */
     sqlite3_stmt *flow_batch_stmt;
     unsigned flow_pending;             /* rows waiting in flow_rows */
-    struct flow_row *flow_rows;        /* [FLOW_SORT_ROWS], from the first put */
+    struct nm_flow_rec *flow_rows;     /* [FLOW_SORT_ROWS], from the first put */
+    struct flow_key *flow_keys;        /* [FLOW_SORT_ROWS], one per waiting row */
     struct flow_text flow_text[FLOW_BATCH];
     sqlite3_stmt *bucket_batch_stmt;
     unsigned bucket_pending;           /* rows waiting in bucket_rows */
@@ -690,6 +693,7 @@ void nm_db_close(struct nm_db *db)
     sqlite3_finalize(db->pkt_batch_stmt);
     sqlite3_finalize(db->flow_batch_stmt);
     free(db->flow_rows);
+    free(db->flow_keys);
     free(db->lat_rows);
     free(db->lat_index);
     sqlite3_finalize(db->bucket_batch_stmt);
@@ -1211,15 +1215,15 @@ static void bind_flow(sqlite3_stmt *s, int base, int64_t session_id, const struc
     sqlite3_bind_int(s, base + 21, r->is_connection);
 }
 
-static int flow_row_order(const void *x, const void *y)
+static int flow_key_order(const void *x, const void *y)
 {
-    const struct flow_row *a = x, *b = y;
+    const struct flow_key *a = x, *b = y;
 
     if (a->session_id != b->session_id)
         return a->session_id < b->session_id ? -1 : 1;
-    if (a->rec.flow_id != b->rec.flow_id)
-        return a->rec.flow_id < b->rec.flow_id ? -1 : 1;
-    return (a->seq > b->seq) - (a->seq < b->seq);
+    if (a->flow_id != b->flow_id)
+        return a->flow_id < b->flow_id ? -1 : 1;
+    return (a->row > b->row) - (a->row < b->row);
 }
 
 /* Row i's text goes to the slot of its place in its statement: a batch
@@ -1227,8 +1231,8 @@ static int flow_row_order(const void *x, const void *y)
  * one runs before the next row is bound. */
 static void bind_waiting_flow(struct nm_db *db, sqlite3_stmt *s, int base, unsigned i)
 {
-    const struct flow_row *r = &db->flow_rows[i];
-    bind_flow(s, base, r->session_id, &r->rec, &db->flow_text[i % FLOW_BATCH]);
+    const struct flow_key *k = &db->flow_keys[i];
+    bind_flow(s, base, k->session_id, &db->flow_rows[k->row], &db->flow_text[i % FLOW_BATCH]);
 }
 
 /* The flow rows held back by nm_db_put_flow, in key order.  A flow put
@@ -1237,23 +1241,25 @@ static void bind_waiting_flow(struct nm_db *db, sqlite3_stmt *s, int base, unsig
 static int flush_flows(struct nm_db *db)
 {
     if (db->flow_pending > 1)
-        qsort(db->flow_rows, db->flow_pending, sizeof db->flow_rows[0], flow_row_order);
+        qsort(db->flow_keys, db->flow_pending, sizeof db->flow_keys[0], flow_key_order);
     return flush_waiting(db, &db->flow_pending, ST_FLOW, &db->flow_batch_stmt, FLOW_COLUMNS,
                          FLOW_BATCH, bind_waiting_flow);
 }
 
 int nm_db_put_flow(struct nm_db *db, int64_t session_id, const struct nm_flow_rec *rec)
 {
-    if (db->flow_rows == NULL) {
+    if (db->flow_rows == NULL || db->flow_keys == NULL) {
+        free(db->flow_rows);
+        free(db->flow_keys);
         db->flow_rows = malloc(FLOW_SORT_ROWS * sizeof db->flow_rows[0]);
-        if (db->flow_rows == NULL)
+        db->flow_keys = malloc(FLOW_SORT_ROWS * sizeof db->flow_keys[0]);
+        if (db->flow_rows == NULL || db->flow_keys == NULL)
             return nm_db_fail_rc(db, SQLITE_NOMEM);
     }
-    struct flow_row *r = &db->flow_rows[db->flow_pending];
-    r->session_id = session_id;
-    r->seq = db->flow_pending;
-    r->rec = *rec;
-    db->flow_pending++;
+    unsigned i = db->flow_pending++;
+    db->flow_rows[i] = *rec;
+    db->flow_keys[i] = (struct flow_key){ .session_id = session_id, .flow_id = rec->flow_id,
+                                          .row = i };
     return row_added(db, db->flow_pending, FLOW_SORT_ROWS, flush_flows);
 }
 
