@@ -140,22 +140,30 @@ static uint64_t entry_hash(const struct nm_addr_cache *c, const struct addr_entr
     return nm_hash_words(&c->secret, w, 3);
 }
 
+/* Hand one delta to the sink. */
+static void emit_counts(struct nm_addr_cache *c, uint8_t kind, uint64_t a0, uint64_t a1,
+                        int64_t first_ns, int64_t last_ns, const struct nm_addr_counts *n)
+{
+    if (!c->sink.address)
+        return;
+    struct nm_addr_rec rec;
+    memset(&rec, 0, sizeof rec);
+    rec.kind = kind;
+    memcpy(rec.addr, &a0, 8);
+    memcpy(rec.addr + 8, &a1, 8);
+    rec.first_ns = first_ns;
+    rec.last_ns = last_ns;
+    rec.pkts_sent = n->pkts_sent;
+    rec.bytes_sent = n->bytes_sent;
+    rec.pkts_recv = n->pkts_recv;
+    rec.bytes_recv = n->bytes_recv;
+    c->sink.address(c->sink.ctx, &rec);
+}
+
 static void emit(struct nm_addr_cache *c, struct addr_entry *x)
 {
-    if (c->sink.address) {
-        struct nm_addr_rec rec;
-        memset(&rec, 0, sizeof rec);
-        rec.kind = (uint8_t)(x->gen_kind & 0xffu);
-        memcpy(rec.addr, &x->a0, 8);
-        memcpy(rec.addr + 8, &x->a1, 8);
-        rec.first_ns = x->first_ns;
-        rec.last_ns = x->last_ns;
-        rec.pkts_sent = x->pkts_sent;
-        rec.bytes_sent = x->bytes_sent;
-        rec.pkts_recv = x->pkts_recv;
-        rec.bytes_recv = x->bytes_recv;
-        c->sink.address(c->sink.ctx, &rec);
-    }
+    const struct nm_addr_counts n = { x->pkts_sent, x->bytes_sent, x->pkts_recv, x->bytes_recv };
+    emit_counts(c, (uint8_t)(x->gen_kind & 0xffu), x->a0, x->a1, x->first_ns, x->last_ns, &n);
     x->pkts_sent = x->bytes_sent = x->pkts_recv = x->bytes_recv = 0;
 }
 
@@ -200,21 +208,29 @@ static void next_gen(struct nm_addr_cache *c)
         c->e[i].gen_kind = GEN_BITS_MASK << 8 | (c->e[i].gen_kind & 0xffu);
 }
 
+static void ref_from_words(const struct nm_addr_cache *c, struct nm_addr_ref *r, uint8_t kind,
+                           uint64_t a0, uint64_t a1)
+{
+    r->a0 = a0;
+    r->a1 = a1;
+    r->kind = kind;
+    const uint64_t w[3] = { a0, a1, kind };
+    r->hash = nm_hash_words(&c->secret, w, 3);
+}
+
 void nm_addr_ref_init(const struct nm_addr_cache *c, struct nm_addr_ref *r, uint8_t kind,
                       const uint8_t *addr)
 {
     /* a0/a1 hold the address bytes in memory order, zero-padded: what
      * memcpy into a zeroed 16-byte buffer gives (nm_key_word_short). */
+    uint64_t a0, a1 = 0;
     if (kind == NM_ADDR_IPV6) {
-        memcpy(&r->a0, addr, 8);
-        memcpy(&r->a1, addr + 8, 8);
+        memcpy(&a0, addr, 8);
+        memcpy(&a1, addr + 8, 8);
     } else {
-        r->a0 = nm_key_word_short(addr, kind != NM_ADDR_IPV4);
-        r->a1 = 0;
+        a0 = nm_key_word_short(addr, kind != NM_ADDR_IPV4);
     }
-    r->kind = kind;
-    const uint64_t w[3] = { r->a0, r->a1, kind };
-    r->hash = nm_hash_words(&c->secret, w, 3);
+    ref_from_words(c, r, kind, a0, a1);
     nm_index_prefetch(&c->ix, r->hash);
 }
 
@@ -263,6 +279,21 @@ static struct addr_entry *lookup(struct nm_addr_cache *c, const struct nm_addr_r
     return x;
 }
 
+/* Widen the entry's delta window to [first_ns, last_ns]; before counting. */
+static void note_times(struct addr_entry *x, int64_t first_ns, int64_t last_ns)
+{
+    if (!entry_dirty(x)) {
+        /* A clean entry starts a new delta window. */
+        x->first_ns = first_ns;
+        x->last_ns = last_ns;
+    } else {
+        if (first_ns < x->first_ns)
+            x->first_ns = first_ns;
+        if (last_ns > x->last_ns)
+            x->last_ns = last_ns;
+    }
+}
+
 void nm_addr_count(struct nm_addr_cache *c, const struct nm_addr_ref *r, int64_t ts_ns,
                    uint32_t bytes, bool sent)
 {
@@ -272,17 +303,41 @@ void nm_addr_count(struct nm_addr_cache *c, const struct nm_addr_ref *r, int64_t
     /* A full 32-bit counter: emit the delta now, start a new one. */
     if (*pk == UINT32_MAX || *by > UINT32_MAX - bytes)
         emit(c, x);
-    if (!entry_dirty(x)) {
-        /* A clean entry starts a new delta window. */
-        x->first_ns = x->last_ns = ts_ns;
-    } else {
-        if (ts_ns < x->first_ns)
-            x->first_ns = ts_ns;
-        if (ts_ns > x->last_ns)
-            x->last_ns = ts_ns;
-    }
+    note_times(x, ts_ns, ts_ns);
     (*pk)++;
     *by += bytes;
+}
+
+static bool fits(uint32_t have, uint64_t add)
+{
+    return add <= UINT32_MAX - have;
+}
+
+void nm_addr_add(struct nm_addr_cache *c, uint8_t kind, const uint64_t words[2], int64_t first_ns,
+                 int64_t last_ns, const struct nm_addr_counts *n)
+{
+    if (n->pkts_sent == 0 && n->pkts_recv == 0)
+        return;
+    /* Counts too large for an entry go out as a delta of their own, the
+     * cache untouched: touching an entry without making it dirty would
+     * break the dirty prefix the flush walks (see the top of the file). */
+    if (!fits(0, n->pkts_sent) || !fits(0, n->bytes_sent) || !fits(0, n->pkts_recv) ||
+        !fits(0, n->bytes_recv)) {
+        emit_counts(c, kind, words[0], words[1], first_ns, last_ns, n);
+        return;
+    }
+    struct nm_addr_ref r;
+    ref_from_words(c, &r, kind, words[0], words[1]);
+    struct addr_entry *x = lookup(c, &r, first_ns);
+    /* As in nm_addr_count(): a full counter sends the delta out first. */
+    if (!fits(x->pkts_sent, n->pkts_sent) || !fits(x->bytes_sent, n->bytes_sent) ||
+        !fits(x->pkts_recv, n->pkts_recv) || !fits(x->bytes_recv, n->bytes_recv))
+        emit(c, x);
+    note_times(x, first_ns, last_ns);
+    x->pkts_sent += (uint32_t)n->pkts_sent;
+    x->bytes_sent += (uint32_t)n->bytes_sent;
+    x->pkts_recv += (uint32_t)n->pkts_recv;
+    x->bytes_recv += (uint32_t)n->bytes_recv;
 }
 
 void nm_addr_packet(struct nm_addr_cache *c, uint8_t kind, const uint8_t *src, const uint8_t *dst,

@@ -56,6 +56,24 @@ void nm_addr_prefetch(const struct nm_addr_cache *c, const struct nm_addr_ref *r
 void nm_addr_count(struct nm_addr_cache *c, const struct nm_addr_ref *r, int64_t ts_ns,
                    uint32_t bytes, bool sent);
 
+/* Packets and wire bytes an address sent and received. */
+struct nm_addr_counts {
+    uint64_t pkts_sent, bytes_sent, pkts_recv, bytes_recv;
+};
+
+/*
+ * Count packets of one flow to one of its addresses at once (flow.c counts
+ * a flow's IP addresses this way, at flushes and when the flow ends, so
+ * that a packet of a flow needs no IP address lookup): `words` is the
+ * address as in nm_addr_ref (two words, zero-padded), and every packet
+ * counted was seen within [first_ns, last_ns], which may be wider than
+ * those packets (the flow's whole span: the database keeps the minimum and
+ * maximum, which stay exact since all the flow's packets count to the
+ * address).  Counts of any size.  May emit an evicted entry's delta.
+ */
+void nm_addr_add(struct nm_addr_cache *c, uint8_t kind, const uint64_t words[2], int64_t first_ns,
+                 int64_t last_ns, const struct nm_addr_counts *n);
+
 /* One packet from src to dst, all three steps (a packet to itself counts as
  * both sent and received by that address). */
 void nm_addr_packet(struct nm_addr_cache *c, uint8_t kind, const uint8_t *src, const uint8_t *dst,

@@ -74,9 +74,9 @@ struct nm_engine *nm_engine_new(const struct nm_engine_config *cfg_in, const str
     if (sink)
         e->sink = *sink;
     nm_counters_init(&e->sec);
-    e->flows = nm_flow_table_new(&cfg, &e->sink, &e->totals);
     e->addrs = nm_addr_cache_new(cfg.max_addresses, cfg.hash_seed, &e->sink,
                                  &e->totals.addresses_evicted);
+    e->flows = e->addrs ? nm_flow_table_new(&cfg, &e->sink, &e->totals, e->addrs) : NULL;
     if (!e->flows || !e->addrs) {
         nm_engine_free(e);
         return NULL;
@@ -101,7 +101,9 @@ void nm_engine_packet(struct nm_engine *e, const struct nm_packet *pkt, struct n
 
     /* Hash everything first and prefetch: the flow lookup and the (up to)
      * four address lookups then overlap their cache misses instead of
-     * paying for them one after another. */
+     * paying for them one after another.  A packet of a flow counts to its
+     * IP addresses through the flow (flow.c), so only a packet of no flow
+     * (a later fragment, a transport header cut short) looks them up. */
     struct nm_flow_prep fp;
     nm_flow_prepare(e->flows, pkt, &fp);
     struct nm_addr_ref ar[4]; /* even: sender, odd: receiver */
@@ -110,7 +112,7 @@ void nm_engine_packet(struct nm_engine *e, const struct nm_packet *pkt, struct n
         nm_addr_ref_init(e->addrs, &ar[na++], NM_ADDR_MAC, pkt->src_mac);
         nm_addr_ref_init(e->addrs, &ar[na++], NM_ADDR_MAC, pkt->dst_mac);
     }
-    if (nm_packet_has_ip_addrs(pkt)) {
+    if (nm_packet_has_ip_addrs(pkt) && !fp.has_flow) {
         uint8_t kind = pkt->ip_version == 4 ? NM_ADDR_IPV4 : NM_ADDR_IPV6;
         nm_addr_ref_init(e->addrs, &ar[na++], kind, pkt->src_ip.b);
         nm_addr_ref_init(e->addrs, &ar[na++], kind, pkt->dst_ip.b);

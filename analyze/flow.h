@@ -15,6 +15,8 @@
 
 #include "engine.h"
 
+struct nm_addr_cache;
+
 struct nm_flow_table;
 
 /* What one packet did, beyond the verdict. */
@@ -28,12 +30,16 @@ struct nm_flow_result {
  * Create a table for cfg->max_flows flows (already normalised: >= 1, timeouts
  * > 0).  Records go to sink->flow (NULL: dropped).  The table updates the
  * flow fields of *totals (flows_created, flows_evicted, flows_timed_out,
- * flows_active, flows_peak); *totals must outlive the table.  Returns NULL on
+ * flows_active, flows_peak); *totals must outlive the table.  The packets
+ * of every flow count to its IP addresses in `addrs` (at flushes and when
+ * the flow ends; see flow.c), which must outlive the table too: the caller
+ * counts only packets of no flow to their IP addresses.  Returns NULL on
  * allocation failure.
  */
 struct nm_flow_table *nm_flow_table_new(const struct nm_engine_config *cfg,
                                         const struct nm_sink *sink,
-                                        struct nm_engine_totals *totals)
+                                        struct nm_engine_totals *totals,
+                                        struct nm_addr_cache *addrs)
     __attribute__((warn_unused_result));
 void nm_flow_table_free(struct nm_flow_table *t);
 

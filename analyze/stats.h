@@ -90,8 +90,12 @@
  *   Only outermost headers.  Broadcast and multicast addresses count.  The
  *   engine keeps a bounded cache of deltas (cfg.max_addresses, LRU exact to
  *   1/256 of the cache); the database adds the deltas, so totals stay exact
- *   whatever the cache size.  An address record's first/last times are those
- *   of its delta; the database keeps the minimum and maximum.
+ *   whatever the cache size.  A packet of a flow counts to its IP addresses
+ *   through the flow (flow.c: at every flush and when the flow ends), so an
+ *   address record's first/last times lie around those of its delta: within
+ *   the first and last times of the flows and packets it counts, all of
+ *   which counted to the address.  The database keeps the minimum and
+ *   maximum, which are therefore exact.
  *
  * PER SECOND [counters.c]  second = floor(timestamp / 1 s).  Deltas: a late
  *   packet adds an extra record for its second.

@@ -197,7 +197,12 @@ static void tally(struct addr_tally *t, bool sent, uint64_t bytes, int64_t ts)
 }
 
 /* A cache of 3 entries for 10 addresses (5 IPv4 + 5 MAC), flushed now and
- * then: the emitted deltas still add up to the exact per-address totals. */
+ * then: the emitted deltas still add up to the exact per-address totals.
+ * The packets are of UDP flows, of TCP flows (a new SYN on a port pair ends
+ * its previous flow), and later fragments, which belong to no flow, in a
+ * table of 4 flows: a flow's packets count to its IP addresses when it is
+ * evicted or ends, at flushes and at the end (flow.c), a fragment's at
+ * once; their sum is the same. */
 static void test_address_deltas(void)
 {
     static struct addr_sum got;
@@ -206,6 +211,7 @@ static void test_address_deltas(void)
     struct nm_engine_config cfg;
     nm_engine_config_default(&cfg);
     cfg.max_addresses = 3;
+    cfg.max_flows = 4;
     struct nm_sink sink = { .ctx = &got, .address = sum_addr };
     struct nm_engine *e = nm_engine_new(&cfg, &sink);
     CHECK(e != NULL);
@@ -221,7 +227,23 @@ static void test_address_deltas(void)
         int64_t ts = T0 + i * MS - (int64_t)((x >> 4) % 3) * 5 * MS;
         snprintf(src, sizeof src, "10.0.0.%u", a);
         snprintf(dst, sizeof dst, "10.0.0.%u", b);
-        struct nm_packet p = udp_pkt(src, 1000, dst, 2000, ts, len - 42);
+        struct nm_packet p;
+        switch ((x >> 28) % 4) {
+        case 0:
+            p = ip_packet(src, dst, ts, len);
+            p.layers |= NM_L_FRAG;
+            p.ip_proto = 17;
+            p.frag_offset = 1480;
+            break;
+        case 1:
+            p = tcp_pkt(src, (uint16_t)(1000 + (x >> 12) % 3), dst, 80, ts,
+                        i % 7 ? NM_TCP_ACK : NM_TCP_SYN,
+                        x, 0, len - 54);
+            break;
+        default:
+            p = udp_pkt(src, 1000, dst, 2000, ts, len - 42);
+            break;
+        }
         feed(e, &p);
         tally(&want_ip[a], true, len, ts);
         tally(&want_ip[b], false, len, ts);
@@ -246,9 +268,44 @@ static void test_address_deltas(void)
     }
     const struct nm_engine_totals *t = nm_engine_totals(e);
     CHECK(t->addresses_evicted > 1000);
+    CHECK(t->flows_evicted > 500);
     /* Every record is one eviction or one dirty entry at one of the 9
      * flushes (at most 3 entries each). */
     CHECK(got.records <= t->addresses_evicted + 9 * 3);
+    nm_engine_free(e);
+}
+
+/* A flow whose bytes pass 2^32 between two flushes: its addresses get the
+ * exact count (a cache entry holds 32-bit deltas, addr.c). */
+static void test_address_large_delta(void)
+{
+    static struct addr_sum got;
+    memset(&got, 0, sizeof got);
+    struct nm_sink sink = { .ctx = &got, .address = sum_addr };
+    struct nm_engine *e = nm_engine_new(NULL, &sink);
+    CHECK(e != NULL);
+    if (!e)
+        return;
+    const uint64_t n = 70000, len = 65535;
+    for (uint64_t i = 0; i < n; i++) {
+        struct nm_packet p = udp_pkt("10.0.0.1", 5000, "10.0.0.2", 6000, T0 + (int64_t)i * 1000,
+                                     (uint32_t)(len - 42));
+        feed(e, &p);
+    }
+    struct nm_packet p = udp_pkt("10.0.0.2", 6000, "10.0.0.1", 5000, T0 + SEC, 58);
+    feed(e, &p);
+    nm_engine_flush(e, T0 + SEC, true);
+    CHECK_EQ_U(got.bad, 0);
+    CHECK_EQ_U(got.ip[1].sent_p, n);
+    CHECK_EQ_U(got.ip[1].sent_b, n * len);
+    CHECK_EQ_U(got.ip[1].recv_p, 1);
+    CHECK_EQ_U(got.ip[1].recv_b, 100);
+    CHECK_EQ_U(got.ip[2].recv_b, n * len);
+    CHECK_EQ_U(got.ip[2].sent_b, 100);
+    CHECK(got.ip[2].first == T0 && got.ip[2].last == T0 + SEC);
+    /* The MACs, counted per packet, spill over 32 bits on the way. */
+    CHECK_EQ_U(got.mac[1].sent_b, n * len);
+    CHECK_EQ_U(got.mac[2].recv_b, n * len);
     nm_engine_free(e);
 }
 
@@ -376,6 +433,7 @@ int main(int argc, char **argv)
     test_seconds();
     test_seconds_shuffled();
     test_address_deltas();
+    test_address_large_delta();
     test_address_flood();
     test_config_defaults();
     test_extreme_timestamps();

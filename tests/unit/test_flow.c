@@ -526,9 +526,10 @@ static void test_flood_capacity(void)
     CHECK_EQ_U(t->flows_evicted, 9999);
     CHECK_EQ_U(l->flows_total, 10000);
     CHECK_EQ_U(t->connections[NM_P_TCP], 10000);
-    /* One address slot: each of the 4 lookups per packet (2 MACs, 2 IPs)
-     * misses and evicts, except the very first; every evicted entry held a
-     * delta, and the final flush emits the last one. */
+    /* One address slot: each of the 4 lookups per packet (its 2 MACs, and
+     * the 2 IPs of the flow it evicts, or at the end the last flow's) misses
+     * and evicts, except the very first; every evicted entry held a delta,
+     * and the final flush emits the last one. */
     CHECK_EQ_U(t->addresses_evicted, 4 * 10000 - 1);
     CHECK_EQ_U(l->addrs_total, 4 * 10000);
     nm_engine_free(e);
