@@ -37,8 +37,10 @@
  * and bytes since the last time go to the address cache (nm_addr_add), so
  * a packet of a flow costs no IP address lookup (two random cache lines
  * and an index probe each).  What was counted so far is kept beside the
- * entries (acct[]), which packets never touch.  On mixed.pcap -A: 20 %
- * less wall time with the per-packet IP lookups left out.
+ * entries (acct[]), which packets never touch.  On mixed.pcap -A, leaving
+ * the per-packet IP lookups out made runs 15-20 % faster; counting per
+ * flow gives some of it back (two lookups and acct[] per flow ending, and
+ * per changed flow at a flush): the capture thread about 6 % less CPU.
  */
 #include "flow.h"
 
