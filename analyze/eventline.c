@@ -20,66 +20,86 @@ struct line {
     size_t n;
 };
 
-static void put_str(struct line *l, const char *str)
+/* A field formatted once per packet and written into several of its
+ * lines: the time on each, the addresses on the IP and transport lines. */
+struct text {
+    char s[NM_FMT_IPV6_LEN > NM_FMT_TS_LEN ? NM_FMT_IPV6_LEN : NM_FMT_TS_LEN];
+    size_t n;
+};
+
+static void put_mem(struct line *l, const char *str, size_t k)
 {
-    size_t k = strlen(str);
     if (k > sizeof l->s - l->n)
         k = sizeof l->s - l->n;
     memcpy(l->s + l->n, str, k);
     l->n += k;
 }
 
+/* A string literal, its length known when compiling. */
+#define PUT_LIT(l, lit) put_mem((l), "" lit, sizeof(lit) - 1)
+
+static void put_text(struct line *l, const struct text *t)
+{
+    put_mem(l, t->s, t->n);
+}
+
+static void put_str(struct line *l, const char *str)
+{
+    put_mem(l, str, strlen(str));
+}
+
 static void put_uint(struct line *l, uint32_t v)
 {
-    char tmp[11];
-    size_t k = 0;
+    char tmp[10];  /* UINT32_MAX has ten digits */
+    char *end = tmp + sizeof tmp, *p = end;
 
     do {
-        tmp[k++] = (char)('0' + v % 10u);
+        *--p = (char)('0' + v % 10u);
         v /= 10u;
-    } while (v != 0 && k < sizeof tmp - 1);
-    while (k > 0 && l->n < sizeof l->s)
-        l->s[l->n++] = tmp[--k];
+    } while (v != 0);
+    put_mem(l, p, (size_t)(end - p));
 }
 
 /* Starts a line: "TS NAME ". */
-static void line_start(struct line *l, const char *ts, const char *name)
+static void line_start(struct line *l, const struct text *ts, const char *name)
 {
     l->n = 0;
-    put_str(l, ts);
-    put_str(l, " ");
+    put_text(l, ts);
+    PUT_LIT(l, " ");
     put_str(l, name);
-    put_str(l, " ");
+    PUT_LIT(l, " ");
 }
 
 /* Ends a line: "LEN bytes\n". */
 static void line_end(struct line *l, uint32_t wire_len)
 {
     put_uint(l, wire_len);
-    put_str(l, " bytes\n");
+    PUT_LIT(l, " bytes\n");
 }
 
 /* Bare address, or "-" when the family is unknown. */
-static void put_addr(struct line *l, int family, const struct nm_ip *ip)
+static void format_addr(struct text *t, int family, const struct nm_ip *ip)
 {
-    char a[NM_FMT_IPV6_LEN];
-
     if (family == 4)
-        nm_fmt_ipv4(ip->b, a, sizeof a);
+        t->n = nm_fmt_ipv4(ip->b, t->s, sizeof t->s);
     else if (family == 6)
-        nm_fmt_ipv6(ip->b, a, sizeof a);
-    else
-        memcpy(a, "-", 2);
-    put_str(l, a);
+        t->n = nm_fmt_ipv6(ip->b, t->s, sizeof t->s);
+    else {
+        t->s[0] = '-';
+        t->n = 1;
+    }
 }
 
 /* "addr:port", "[addr]:port" for IPv6. */
-static void put_endpoint(struct line *l, int family, const struct nm_ip *ip, uint16_t port)
+static void put_endpoint(struct line *l, int family, const struct text *addr, uint16_t port)
 {
     if (family == 6)
-        put_str(l, "[");
-    put_addr(l, family, ip);
-    put_str(l, family == 6 ? "]:" : ":");
+        PUT_LIT(l, "[");
+    put_text(l, addr);
+    if (family == 6)
+        PUT_LIT(l, "]:");
+    else
+        PUT_LIT(l, ":");
     put_uint(l, port);
 }
 
@@ -107,7 +127,7 @@ static bool flush_line(const struct line *l, char *buf, size_t len, size_t *used
 
 size_t nm_eventline_format(const struct nm_packet *p, bool utc, char *buf, size_t len)
 {
-    char ts[NM_FMT_TS_LEN];
+    struct text ts, src, dst;
     struct line l;
     size_t used = 0;
     int fam = nm_eventline_ip_family(p);
@@ -119,17 +139,20 @@ size_t nm_eventline_format(const struct nm_packet *p, bool utc, char *buf, size_
     if ((layers & (NM_L_ETH | NM_L_ARP | NM_L_IPV4 | NM_L_IPV6 | NM_L_TCP | NM_L_UDP |
                    NM_L_ICMP | NM_L_ICMPV6 | NM_L_DNS)) == 0)
         return 0;
-    nm_fmt_ts(p->ts_ns, utc, ts, sizeof ts);
+    ts.n = nm_fmt_ts(p->ts_ns, utc, ts.s, sizeof ts.s);
+    if (layers & (NM_L_IPV4 | NM_L_IPV6 | NM_L_TCP | NM_L_UDP | NM_L_ICMP | NM_L_ICMPV6 |
+                  NM_L_DNS)) {
+        format_addr(&src, fam, &p->src_ip);
+        format_addr(&dst, fam, &p->dst_ip);
+    }
 
     if (layers & NM_L_ETH) {
         char mac[NM_FMT_MAC_LEN];
-        line_start(&l, ts, "Ethernet");
-        nm_fmt_mac(p->src_mac, mac, sizeof mac);
-        put_str(&l, mac);
-        put_str(&l, " ");
-        nm_fmt_mac(p->dst_mac, mac, sizeof mac);
-        put_str(&l, mac);
-        put_str(&l, " ");
+        line_start(&l, &ts, "Ethernet");
+        put_mem(&l, mac, nm_fmt_mac(p->src_mac, mac, sizeof mac));
+        PUT_LIT(&l, " ");
+        put_mem(&l, mac, nm_fmt_mac(p->dst_mac, mac, sizeof mac));
+        PUT_LIT(&l, " ");
         line_end(&l, p->wire_len);
         if (!flush_line(&l, buf, len, &used))
             return used;
@@ -138,26 +161,24 @@ size_t nm_eventline_format(const struct nm_packet *p, bool utc, char *buf, size_
     if (layers & (NM_L_ARP | NM_L_IPV4 | NM_L_IPV6)) {
         if (layers & NM_L_ARP) {
             char a[NM_FMT_IPV4_LEN];
-            line_start(&l, ts, "ARP");
-            nm_fmt_ipv4(p->arp_spa, a, sizeof a);
-            put_str(&l, a);
-            put_str(&l, " ");
-            nm_fmt_ipv4(p->arp_tpa, a, sizeof a);
-            put_str(&l, a);
-            put_str(&l, " Op: ");
+            line_start(&l, &ts, "ARP");
+            put_mem(&l, a, nm_fmt_ipv4(p->arp_spa, a, sizeof a));
+            PUT_LIT(&l, " ");
+            put_mem(&l, a, nm_fmt_ipv4(p->arp_tpa, a, sizeof a));
+            PUT_LIT(&l, " Op: ");
             if (p->arp_op == 1)
-                put_str(&l, "request");
+                PUT_LIT(&l, "request");
             else if (p->arp_op == 2)
-                put_str(&l, "reply");
+                PUT_LIT(&l, "reply");
             else
                 put_uint(&l, p->arp_op);
-            put_str(&l, " ");
+            PUT_LIT(&l, " ");
         } else {
-            line_start(&l, ts, (layers & NM_L_IPV4) ? "IP" : "IPv6");
-            put_addr(&l, fam, &p->src_ip);
-            put_str(&l, " ");
-            put_addr(&l, fam, &p->dst_ip);
-            put_str(&l, " ");
+            line_start(&l, &ts, (layers & NM_L_IPV4) ? "IP" : "IPv6");
+            put_text(&l, &src);
+            PUT_LIT(&l, " ");
+            put_text(&l, &dst);
+            PUT_LIT(&l, " ");
         }
         line_end(&l, p->wire_len);
         if (!flush_line(&l, buf, len, &used))
@@ -165,31 +186,30 @@ size_t nm_eventline_format(const struct nm_packet *p, bool utc, char *buf, size_
     }
 
     if (layers & (NM_L_TCP | NM_L_UDP)) {
-        line_start(&l, ts, (layers & NM_L_TCP) ? "TCP" : "UDP");
-        put_endpoint(&l, fam, &p->src_ip, p->src_port);
-        put_str(&l, " ");
-        put_endpoint(&l, fam, &p->dst_ip, p->dst_port);
-        put_str(&l, " ");
+        line_start(&l, &ts, (layers & NM_L_TCP) ? "TCP" : "UDP");
+        put_endpoint(&l, fam, &src, p->src_port);
+        PUT_LIT(&l, " ");
+        put_endpoint(&l, fam, &dst, p->dst_port);
+        PUT_LIT(&l, " ");
         if (layers & NM_L_TCP) {
             char flags[NM_FMT_TCP_FLAGS_LEN];
-            nm_fmt_tcp_flags(p->tcp_flags, flags, sizeof flags);
-            put_str(&l, "Flags: ");
-            put_str(&l, flags);
-            put_str(&l, " ");
+            PUT_LIT(&l, "Flags: ");
+            put_mem(&l, flags, nm_fmt_tcp_flags(p->tcp_flags, flags, sizeof flags));
+            PUT_LIT(&l, " ");
         }
         line_end(&l, p->wire_len);
         if (!flush_line(&l, buf, len, &used))
             return used;
     } else if (layers & (NM_L_ICMP | NM_L_ICMPV6)) {
-        line_start(&l, ts, (layers & NM_L_ICMP) ? "ICMP" : "ICMPv6");
-        put_addr(&l, fam, &p->src_ip);
-        put_str(&l, " ");
-        put_addr(&l, fam, &p->dst_ip);
-        put_str(&l, " Type: ");
+        line_start(&l, &ts, (layers & NM_L_ICMP) ? "ICMP" : "ICMPv6");
+        put_text(&l, &src);
+        PUT_LIT(&l, " ");
+        put_text(&l, &dst);
+        PUT_LIT(&l, " Type: ");
         put_uint(&l, p->icmp_type);
-        put_str(&l, " Code: ");
+        PUT_LIT(&l, " Code: ");
         put_uint(&l, p->icmp_code);
-        put_str(&l, " ");
+        PUT_LIT(&l, " ");
         line_end(&l, p->wire_len);
         if (!flush_line(&l, buf, len, &used))
             return used;
@@ -197,17 +217,22 @@ size_t nm_eventline_format(const struct nm_packet *p, bool utc, char *buf, size_
 
     if (layers & NM_L_DNS) {
         char name[NM_FMT_DNS_NAME_LEN];
-        line_start(&l, ts, "DNS");
-        put_endpoint(&l, fam, &p->src_ip, p->src_port);
-        put_str(&l, " ");
-        put_endpoint(&l, fam, &p->dst_ip, p->dst_port);
-        put_str(&l, NM_DNS_QR(p->dns_flags) ? " Response Id: " : " Query Id: ");
+        line_start(&l, &ts, "DNS");
+        put_endpoint(&l, fam, &src, p->src_port);
+        PUT_LIT(&l, " ");
+        put_endpoint(&l, fam, &dst, p->dst_port);
+        if (NM_DNS_QR(p->dns_flags))
+            PUT_LIT(&l, " Response Id: ");
+        else
+            PUT_LIT(&l, " Query Id: ");
         put_uint(&l, p->dns_id);
-        put_str(&l, " Name: ");
-        if (nm_fmt_dns_name(p->dns_qname, name, sizeof name) == 0)
-            memcpy(name, "-", 2);
-        put_str(&l, name);
-        put_str(&l, " ");
+        PUT_LIT(&l, " Name: ");
+        size_t k = nm_fmt_dns_name(p->dns_qname, name, sizeof name);
+        if (k == 0)
+            PUT_LIT(&l, "-");
+        else
+            put_mem(&l, name, k);
+        PUT_LIT(&l, " ");
         line_end(&l, p->wire_len);
         if (!flush_line(&l, buf, len, &used))
             return used;

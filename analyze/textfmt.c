@@ -33,21 +33,6 @@ static size_t emit(const char *scratch, size_t n, char *buf, size_t len)
     return n;
 }
 
-/* Decimal digits of v (at most 10) at out; returns how many. */
-static size_t put_u32(char *out, uint32_t v)
-{
-    char tmp[10];
-    size_t n = 0;
-
-    do {
-        tmp[n++] = (char)('0' + v % 10u);
-        v /= 10u;
-    } while (v != 0 && n < sizeof tmp);
-    for (size_t i = 0; i < n; i++)
-        out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 /* Exactly `width` decimal digits of v (leading zeros), v < 10^width. */
 static void put_fixed(char *out, uint32_t v, size_t width)
 {
@@ -60,27 +45,45 @@ static void put_fixed(char *out, uint32_t v, size_t width)
 size_t nm_fmt_mac(const uint8_t mac[6], char *buf, size_t len)
 {
     char s[NM_FMT_MAC_LEN];
-    size_t n = 0;
 
+    /* "xx:" six times; the last colon is not copied out. */
     for (size_t i = 0; i < 6; i++) {
-        if (i > 0)
-            s[n++] = ':';
-        s[n++] = hex_digits[mac[i] >> 4];
-        s[n++] = hex_digits[mac[i] & 0xfu];
+        s[3 * i] = hex_digits[mac[i] >> 4];
+        s[3 * i + 1] = hex_digits[mac[i] & 0xfu];
+        s[3 * i + 2] = ':';
     }
-    return emit(s, n, buf, len);
+    return emit(s, NM_FMT_MAC_LEN - 1, buf, len);
+}
+
+/* Decimal digits of one byte (1 to 3) at out; returns how many.  The
+ * event log writes four of these per address, two addresses per line. */
+static size_t put_u8(char *out, unsigned v)
+{
+    if (v >= 100) {
+        out[0] = (char)('0' + v / 100);
+        out[1] = (char)('0' + v / 10 % 10);
+        out[2] = (char)('0' + v % 10);
+        return 3;
+    }
+    if (v >= 10) {
+        out[0] = (char)('0' + v / 10);
+        out[1] = (char)('0' + v % 10);
+        return 2;
+    }
+    out[0] = (char)('0' + v);
+    return 1;
 }
 
 /* Dotted quad into s (room for 15 characters); returns the length. */
 static size_t put_ipv4(char *s, const uint8_t a[4])
 {
-    size_t n = 0;
-
-    for (size_t i = 0; i < 4; i++) {
-        if (i > 0)
-            s[n++] = '.';
-        n += put_u32(s + n, a[i]);
-    }
+    size_t n = put_u8(s, a[0]);
+    s[n++] = '.';
+    n += put_u8(s + n, a[1]);
+    s[n++] = '.';
+    n += put_u8(s + n, a[2]);
+    s[n++] = '.';
+    n += put_u8(s + n, a[3]);
     return n;
 }
 
