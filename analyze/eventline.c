@@ -140,11 +140,8 @@ size_t nm_eventline_format(const struct nm_packet *p, bool utc, char *buf, size_
                    NM_L_ICMP | NM_L_ICMPV6 | NM_L_DNS)) == 0)
         return 0;
     ts.n = nm_fmt_ts(p->ts_ns, utc, ts.s, sizeof ts.s);
-    if (layers & (NM_L_IPV4 | NM_L_IPV6 | NM_L_TCP | NM_L_UDP | NM_L_ICMP | NM_L_ICMPV6 |
-                  NM_L_DNS)) {
-        format_addr(&src, fam, &p->src_ip);
-        format_addr(&dst, fam, &p->dst_ip);
-    }
+    format_addr(&src, fam, &p->src_ip);  /* "-" at once without an IP family */
+    format_addr(&dst, fam, &p->dst_ip);
 
     if (layers & NM_L_ETH) {
         char mac[NM_FMT_MAC_LEN];

@@ -55,8 +55,8 @@ size_t nm_fmt_mac(const uint8_t mac[6], char *buf, size_t len)
     return emit(s, NM_FMT_MAC_LEN - 1, buf, len);
 }
 
-/* Decimal digits of one byte (1 to 3) at out; returns how many.  The
- * event log writes four of these per address, two addresses per line. */
+/* Decimal digits of one byte (1 to 3) at out; returns how many: four per
+ * IPv4 address, two addresses per packet of the event log and its row. */
 static size_t put_u8(char *out, unsigned v)
 {
     if (v >= 100) {
@@ -78,12 +78,11 @@ static size_t put_u8(char *out, unsigned v)
 static size_t put_ipv4(char *s, const uint8_t a[4])
 {
     size_t n = put_u8(s, a[0]);
-    s[n++] = '.';
-    n += put_u8(s + n, a[1]);
-    s[n++] = '.';
-    n += put_u8(s + n, a[2]);
-    s[n++] = '.';
-    n += put_u8(s + n, a[3]);
+
+    for (size_t i = 1; i < 4; i++) {
+        s[n++] = '.';
+        n += put_u8(s + n, a[i]);
+    }
     return n;
 }
 
