@@ -2,9 +2,11 @@
 # t-capture-oracle.sh - nm-capture and its database against the tshark oracle:
 # runs $BUILD/nm-capture on every capture of ../shared/captures/corpus and
 # compares the numbers read from each database (sessions, packets.layers,
-# addresses) with ../shared/captures/oracle/*.json, by the comparison
-# t-decode-oracle.sh uses (tests/oracle/compare_decode.py) and the same
-# exception list, tests/oracle/exceptions.tsv.  Also checks the exit status
+# addresses; TCP resets and retransmissions, TCP and UDP flows) with
+# ../shared/captures/oracle/*.json, by the comparison t-decode-oracle.sh uses
+# (tests/oracle/compare_decode.py) and the same exception list,
+# tests/oracle/exceptions.tsv, plus tests/oracle/flow-exceptions.tsv for the
+# numbers only a database has.  Also checks the exit status
 # and sessions.end_reason against oracle/libpcap-read.tsv, and that
 # proto_seconds and seconds agree with the packets table and sessions.
 # See tests/oracle/compare_db.py.  Skips (77) when the shared corpus,
@@ -33,4 +35,4 @@ rm -rf "$work"
 mkdir -p "$work" || exit 2
 # Two captures at a time: the machine has two cores.
 python3 tests/oracle/compare_db.py -j 2 "$BUILD/nm-capture" "$captures" "$work" \
-    tests/oracle/exceptions.tsv
+    tests/oracle/exceptions.tsv tests/oracle/flow-exceptions.tsv

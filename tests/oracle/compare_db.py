@@ -12,6 +12,9 @@ WORKDIR/CAPTURE.log`, then the numbers are read from the database only:
                                    packets.wire_len / cap_len
   distinct_ip_addresses            addresses rows of kind ipv4 and ipv6
   distinct_mac_addresses           addresses rows of kind mac
+  tcp_resets, tcp_retransmissions  seconds, summed (README: Metrics)
+  tcp_streams, udp_conversations   flows rows of proto TCP / UDP: netmon's flows
+                                   against tshark's tcp.stream / udp.stream values
 
 and compared with the oracle by compare_decode.check_capture, the one
 comparison both oracle tests share (same field names, same exception files).
@@ -142,6 +145,14 @@ def read_db(path):
                                  ' GROUP BY kind', (sid,)).fetchall())
         stats['distinct_ip_addresses'] = kinds.get('ipv4', 0) + kinds.get('ipv6', 0)
         stats['distinct_mac_addresses'] = kinds.get('mac', 0)
+
+        stats['tcp_resets'], stats['tcp_retransmissions'] = con.execute(
+            'SELECT coalesce(sum(tcp_resets), 0), coalesce(sum(tcp_retransmissions), 0)'
+            ' FROM seconds WHERE session_id = ?', (sid,)).fetchone()
+        flows = dict(con.execute('SELECT proto, count(*) FROM flows WHERE session_id = ?'
+                                 ' GROUP BY proto', (sid,)).fetchall())
+        stats['tcp_streams'] = flows.get('TCP', 0)
+        stats['udp_conversations'] = flows.get('UDP', 0)
     finally:
         con.close()
     return stats, problems, None
