@@ -7,10 +7,8 @@
 # sample-pcaps/expected-from-tshark.sh computed with tshark (the definitions
 # of every metric are at the top of that script).  Exit 0 pass, 77 skip
 # (reason on the last line), 1 fail.  Env: BUILD (default build).
-#
-# Not compared (no place in the database yet): dns_responses_matched,
-# icmp_echo_replies_matched, icmpv6_echo_replies_matched.  TODO: compare them
-# when response times are stored.
+# tshark's matched responses (dns.time, icmp[v6].resptime) are compared with
+# the latency samples of the same kinds (latency_stats: in both modes).
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -61,10 +59,19 @@ query() {
     tcp_streams)    echo "SELECT count(*) FROM flows WHERE session_id = $S AND proto = 'TCP'" ;;
     udp_conversations)
         echo "SELECT count(*) FROM flows WHERE session_id = $S AND proto = 'UDP'" ;;
+    dns_responses_matched)       lat=dns ;;
+    icmp_echo_replies_matched)   lat=icmp_echo ;;
+    icmpv6_echo_replies_matched) lat=icmpv6_echo ;;
     tcp_resets)     echo "SELECT coalesce(sum(tcp_resets), 0) FROM seconds WHERE session_id = $S" ;;
     tcp_retransmissions)
         echo "SELECT coalesce(sum(tcp_retransmissions), 0) FROM seconds WHERE session_id = $S" ;;
     esac
+    if [ -n "${lat:-}" ]; then
+        echo "SELECT coalesce(sum(samples), 0) FROM latency_stats WHERE session_id = $S
+              AND kind = '$lat'"
+        lat=
+        return 0
+    fi
     [ "$2" = full ] || return 0
     # Per-packet facts: only in the packets table (not in aggregate mode).
     P="SELECT count(*) FROM packets WHERE session_id = $S AND"
