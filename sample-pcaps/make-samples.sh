@@ -16,7 +16,7 @@
 # Content is fixed as far as the tools allow (addresses, MACs, names, files,
 # client ports); timestamps, TCP sequence numbers, DNS IDs and ping
 # identifiers change between runs.  The committed .pcap files are the
-# reference: after re-recording, run expected-from-tshark.sh and read the diff.
+# reference: after re-recording, run expected-from-tshark.sh (and with --flows) and read the diff.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

@@ -7,6 +7,9 @@
 # sample-pcaps/expected-from-tshark.sh computed with tshark (the definitions
 # of every metric are at the top of that script).  Exit 0 pass, 77 skip
 # (reason on the last line), 1 fail.  Env: BUILD (default build).
+# Every TCP and UDP flow (addresses, ports, packets and bytes each way, first
+# and last time) must equal a tcp.stream / udp.stream of
+# sample-pcaps/flows-expected.tsv (expected-from-tshark.sh --flows).
 # tshark's matched responses (dns.time, icmp[v6].resptime) are compared with
 # the latency samples of the same kinds (latency_stats: in both modes).
 BUILD=${BUILD:-build}
@@ -14,6 +17,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
 cap=$BUILD/nm-capture
 exp=sample-pcaps/expected.tsv
+flows_exp=sample-pcaps/flows-expected.tsv
 
 if [ ! -x "$cap" ]; then
     echo "skip: $cap is not built yet"
@@ -24,6 +28,7 @@ if ! command -v sqlite3 >/dev/null 2>&1; then
     exit 77
 fi
 [ -f "$exp" ] || { echo "missing $exp"; exit 1; }
+[ -f "$flows_exp" ] || { echo "missing $flows_exp"; exit 1; }
 
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
@@ -129,6 +134,19 @@ for pcap in sample-pcaps/*.pcap; do
             got=$(sqlite3 -batch "$db" "$sql" 2>&1)
             check "$name ($mode) $m" "$(expect "$name" "$m")" "$got"
         done
+        # The flows, line for line.
+        awk -F'\t' -v c="$name" '$1 == c' "$flows_exp" | LC_ALL=C sort >"$tmp/flows.want"
+        sqlite3 -batch -separator "$(printf '\t')" "$db" "SELECT '$name', proto, client_ip,
+            client_port, server_ip, server_port, pkts_c2s, bytes_c2s, pkts_s2c, bytes_s2c,
+            first_ns, last_ns FROM flows WHERE proto IN ('TCP', 'UDP')" 2>&1 |
+            LC_ALL=C sort >"$tmp/flows.got"
+        if cmp -s "$tmp/flows.want" "$tmp/flows.got"; then
+            ok=$((ok + 1))
+        else
+            echo "FAIL $name ($mode) flows differ from $flows_exp (< tshark, > netmon):"
+            diff "$tmp/flows.want" "$tmp/flows.got" | sed 's/^/    /'
+            fail=$((fail + 1))
+        fi
         # The sum of seconds.packets must equal the session total.
         got=$(sqlite3 -batch "$db" "SELECT coalesce(sum(packets), 0) FROM seconds" 2>&1)
         check "$name ($mode) sum(seconds.packets)" "$(expect "$name" packets)" "$got"
