@@ -73,7 +73,8 @@ enum { LIST_LRU = 0, LIST_PEND = 1, LIST_CLOSED = 2, LIST_COUNT = 3 };
 
 /* Two cache lines, 64-byte aligned: the first holds what a TCP packet of a
  * known connection reads (its hint is confirmed by the flow id, not the
- * key), the second the key and the list links. */
+ * key) and what its samples need unless their endpoints are asked for, the
+ * second the key and the list links. */
 struct lat_entry {
     _Alignas(64) uint64_t flow_id;  /* of the latest packet (samples) / the request (timeouts) */
     int64_t touch_ns;           /* packet time of the last move to the LRU head */
@@ -85,6 +86,7 @@ struct lat_entry {
     uint8_t client_b;           /* 1: the client is key.b (TCP/UDP); always 0 otherwise */
     uint8_t state;              /* UDP: enum udp_state */
     bool linked[LIST_COUNT];
+    uint8_t ip_version, ip_proto; /* the key's, on this line for a sample */
     _Alignas(64) struct lat_key key;
     uint32_t prev[LIST_COUNT], next[LIST_COUNT];
 };
@@ -434,6 +436,8 @@ static uint32_t table_insert(struct nm_latency *l, int tid, const struct lat_key
     e = &t->e[i];
     memset(e, 0, sizeof *e);
     e->key = *k;
+    e->ip_version = k->ip_version;
+    e->ip_proto = k->ip_proto;
     for (int w = 0; w < LIST_COUNT; w++)
         e->prev[w] = e->next[w] = NIL;
     e->hnext = bucket_head(t, b);
@@ -526,11 +530,13 @@ static void emit_sample_as(struct nm_latency *l, const struct lat_entry *e,
     s.by_server = by_server;
     s.client_is_flow_server = client_is_flow_server;
     s.joined = joined;
-    s.ip_version = e->key.ip_version;
-    s.ip_proto = e->key.ip_proto;
-    fill_ends(e, &s.client, &s.server, &s.client_port, &s.server_port);
-    if (e->key.ip_proto == IPPROTO_NUM_ICMP || e->key.ip_proto == IPPROTO_NUM_ICMPV6)
-        s.server_port = s.client_port;     /* the identifier, as in flow records */
+    s.ip_version = e->ip_version;
+    s.ip_proto = e->ip_proto;
+    if (!l->sink.sample_without_ends) {
+        fill_ends(e, &s.client, &s.server, &s.client_port, &s.server_port);
+        if (e->ip_proto == IPPROTO_NUM_ICMP || e->ip_proto == IPPROTO_NUM_ICMPV6)
+            s.server_port = s.client_port;     /* the identifier, as in flow records */
+    }
     l->ctr.samples[kind]++;
     if (l->sink.sample != NULL)
         l->sink.sample(l->sink.ctx, &s);

@@ -255,6 +255,10 @@ struct nm_latency_sink {
     void *ctx;
     void (*sample)(void *ctx, const struct nm_latency_sample *s);
     void (*timeout)(void *ctx, const struct nm_latency_timeout *t);
+    /* true: samples come without their endpoints (client, server and their
+     * ports zero), for a consumer that takes them from the flow id.  Filling
+     * them reads a second cache line of the connection for every sample. */
+    bool sample_without_ends;
 };
 
 /* Totals since nm_latency_new(). */

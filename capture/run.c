@@ -605,8 +605,10 @@ void nm_capture_run(const struct nm_options *opt, struct nm_run_result *res)
     st.engine = nm_engine_new(&ecfg, &sink);
     nm_latency_config_default(&lcfg);
     lcfg.hash_seed = ecfg.hash_seed * 0x9e3779b97f4a7c15u + 1;
+    /* Sample rows take their endpoints from the flow (put_latency_row). */
     lsink = (struct nm_latency_sink){ .ctx = &st, .sample = sink_latency,
-                                      .timeout = sink_latency_timeout };
+                                      .timeout = sink_latency_timeout,
+                                      .sample_without_ends = true };
     st.latency = st.engine && !opt->no_latency ? nm_latency_new(&lcfg, &lsink) : NULL;
     st.lathist = st.latency ? nm_lathist_new() : NULL;
     st.lathist_flushed_ns = now_ns(CLOCK_MONOTONIC);

@@ -151,9 +151,7 @@ static int dump_file(const char *path, bool verbose)
         return 1;
     linktype = pcap_datalink(p);
     nm_latency_config_default(&cfg);
-    sink.ctx = &d;
-    sink.sample = on_sample;
-    sink.timeout = NULL;
+    sink = (struct nm_latency_sink){ .ctx = &d, .sample = on_sample };
     l = nm_latency_new(&cfg, &sink);
     if (l == NULL) {
         fprintf(stderr, "%s: cannot allocate the latency tables\n", path);
@@ -287,7 +285,7 @@ static int bench_file(const char *path, long reps)
 
     {
         struct nm_latency_config cfg;
-        struct nm_latency_sink sink = {&nsamples, count_sample, NULL};
+        struct nm_latency_sink sink = {&nsamples, count_sample, NULL, false};
         struct nm_latency *l;
 
         nm_latency_config_default(&cfg);

@@ -51,10 +51,10 @@ static void on_timeout(void *ctx, const struct nm_latency_timeout *t)
         r->t[r->nt++] = *t;
 }
 
-static struct nm_latency *make(const struct nm_latency_config *cfg_in)
+static struct nm_latency *make_sink(const struct nm_latency_config *cfg_in, bool without_ends)
 {
     struct nm_latency_config cfg;
-    struct nm_latency_sink sink = {&R, on_sample, on_timeout};
+    struct nm_latency_sink sink = {&R, on_sample, on_timeout, without_ends};
     struct nm_latency *l;
 
     memset(&R, 0, sizeof R);
@@ -68,6 +68,11 @@ static struct nm_latency *make(const struct nm_latency_config *cfg_in)
         exit(2);
     }
     return l;
+}
+
+static struct nm_latency *make(const struct nm_latency_config *cfg_in)
+{
+    return make_sink(cfg_in, false);
 }
 
 static size_t nkind(enum nm_latency_kind k)
@@ -1291,6 +1296,52 @@ static void test_random_invariants(void)
     CHECK(joined_flushed < joined_plain);
 }
 
+/* A sink that asks for samples without their endpoints gets the same
+ * samples, every other field equal, client, server and ports zero. */
+static void test_sample_without_ends(void)
+{
+    static struct nm_latency_sample with[MAX_REC];
+    size_t n_with = 0;
+
+    handshakes = true;
+    for (int pass = 0; pass < 2; pass++) {
+        struct nm_latency *l = make_sink(NULL, pass == 1);
+        int64_t t = T0;
+        rng_state = 777;
+        memset(pair_phase, 0, sizeof pair_phase);
+        for (int i = 0; i < 30000 && R.ns < MAX_REC; i++) {
+            struct nm_packet p = random_packet(&t);
+            nm_latency_packet(l, &p, flow_slot(&p) + 1u, src_end(&p) < dst_end(&p), NULL);
+        }
+        nm_latency_flush(l, t);
+        if (pass == 0) {
+            n_with = R.ns;
+            memcpy(with, R.s, R.ns * sizeof R.s[0]);
+        }
+        nm_latency_free(l);
+    }
+    handshakes = false;
+    CHECK(n_with > 1000);
+    CHECK_EQ_U(R.ns, n_with);
+    size_t ends = 0, same = 0;
+    for (size_t i = 0; i < n_with && i < R.ns; i++) {
+        struct nm_latency_sample a = with[i];
+        const struct nm_latency_sample *b = &R.s[i];
+        static const struct nm_ip zero;
+        ends += memcmp(&a.client, &zero, sizeof zero) != 0 && memcmp(&a.server, &zero,
+                                                                       sizeof zero) != 0;
+        CHECK(memcmp(&b->client, &zero, sizeof zero) == 0);
+        CHECK(memcmp(&b->server, &zero, sizeof zero) == 0);
+        CHECK(b->client_port == 0 && b->server_port == 0);
+        memset(&a.client, 0, sizeof a.client);
+        memset(&a.server, 0, sizeof a.server);
+        a.client_port = a.server_port = 0;
+        same += memcmp(&a, b, sizeof a) == 0;
+    }
+    CHECK_EQ_U(ends, n_with);   /* the first pass had them */
+    CHECK_EQ_U(same, n_with);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
@@ -1322,5 +1373,6 @@ int main(int argc, char **argv)
     test_malformed_ignored();
     test_config();
     test_random_invariants();
+    test_sample_without_ends();
     return check_report(argv[0]);
 }
