@@ -14,15 +14,25 @@
 
 static void usage(FILE *fp)
 {
-    fprintf(fp, "usage: nm-live [-d DATABASE] [-s SESSION] [-n SECONDS] [--plain] [--once]\n"
+    fprintf(fp, "Usage: nm-live [-d DATABASE] [-s SESSION] [-n SECONDS] [--plain] [--once]\n"
                 "  -d DATABASE  netmon database written by nm-capture (default netmon.db)\n"
                 "  -s SESSION   session id to show (default: follow the newest)\n"
                 "  -n SECONDS   dashboard refresh interval, 0.2 to 60 (default 1)\n"
                 "  --plain      text summaries every 10 s and 30 s, also on a terminal\n"
                 "  --once       print the text summaries once for the current data and exit\n"
+                "  -h, --help   this help;  -V, --version  the version\n"
                 "On a terminal nm-live shows a dashboard (keys: q quit, tab or 1-4 views,\n"
                 "p pause, s older session, f follow newest, r refresh, up/down protocol);\n"
-                "otherwise it prints the text summaries.\n");
+                "otherwise it prints the text summaries.\n"
+                "Exit status: 0 done, 2 usage error or unreadable database.\n");
+}
+
+/* A usage error: one line ("OPTION VALUE: why"), and where to find help. */
+static int usage_error(const char *option, const char *value, const char *why)
+{
+    fprintf(stderr, "nm-live: %s%s%s: %s\nTry 'nm-live -h' for help.\n", option,
+            value ? " " : "", value ? value : "", why);
+    return 2;
 }
 
 int main(int argc, char **argv)
@@ -40,8 +50,12 @@ int main(int argc, char **argv)
         } else if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
             usage(stdout);
             return 0;
-        } else if ((strcmp(a, "-d") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "-n") == 0) &&
-                   i + 1 < argc) {
+        } else if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            printf("nm-live (netmon) %s\n", NM_VERSION);
+            return 0;
+        } else if (strcmp(a, "-d") == 0 || strcmp(a, "-s") == 0 || strcmp(a, "-n") == 0) {
+            if (i + 1 >= argc)
+                return usage_error(a, NULL, "needs a value");
             const char *v = argv[++i];
             char *end;
             errno = 0;
@@ -50,24 +64,16 @@ int main(int argc, char **argv)
             } else if (a[1] == 'n') {
                 interval_s = strtod(v, &end);
                 if (errno != 0 || end == v || *end != '\0' || !isfinite(interval_s) ||
-                    interval_s < 0.2 || interval_s > 60) {
-                    fprintf(stderr, "nm-live: -n %s: not an interval from 0.2 to 60 seconds\n"
-                                    "Try 'nm-live -h' for help.\n", v);
-                    return 2;
-                }
+                    interval_s < 0.2 || interval_s > 60)
+                    return usage_error(a, v, "not an interval from 0.2 to 60 seconds");
             } else {
                 long long id = strtoll(v, &end, 10);
-                if (errno != 0 || end == v || *end != '\0' || id <= 0) {
-                    fprintf(stderr, "nm-live: -s %s: not a session id (a positive integer)\n",
-                            v);
-                    return 2;
-                }
+                if (errno != 0 || end == v || *end != '\0' || id <= 0)
+                    return usage_error(a, v, "not a session id (a positive integer)");
                 o.session_id = id;
             }
         } else {
-            fprintf(stderr, "nm-live: %s: unknown option or missing value\n", a);
-            usage(stderr);
-            return 2;
+            return usage_error(a, NULL, "unknown option");
         }
     }
     if (!o.plain && !o.once && nm_dashboard_usable()) {

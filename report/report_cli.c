@@ -23,7 +23,7 @@ void nm_report_usage(FILE *fp)
           "  --top N           top talkers shown (default 10, at most 100)\n"
           "  --format FORMAT   statistics on standard output: text (default), json or csv\n"
           "  --no-graphs       print the statistics only; write no files\n"
-          "  -h, --help        this help\n"
+          "  -h, --help        this help;  -V, --version  the version\n"
           "Exit status: 0 done, 1 no packets in the session or range (statistics only, no\n"
           "files), 2 usage error or unreadable database, 3 output cannot be written.\n",
           fp);
@@ -43,18 +43,22 @@ static int parse_count(const char *s, long long max, long long *out)
     return 0;
 }
 
-int nm_report_parse_args(int argc, char **argv, struct nm_report_opts *o, bool *help,
-                         char *errbuf, size_t errlen)
+int nm_report_parse_args(int argc, char **argv, struct nm_report_opts *o,
+                         enum nm_report_cli_info *info, char *errbuf, size_t errlen)
 {
     nm_report_opts_default(o);
     o->out_dir = NULL;
-    *help = false;
+    *info = NM_REPORT_CLI_RUN;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         long long n;
 
         if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-            *help = true;
+            *info = NM_REPORT_CLI_HELP;
+            return 0;
+        }
+        if (strcmp(a, "-V") == 0 || strcmp(a, "--version") == 0) {
+            *info = NM_REPORT_CLI_VERSION;
             return 0;
         }
         if (strcmp(a, "--no-graphs") == 0) {

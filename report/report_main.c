@@ -25,14 +25,18 @@ int main(int argc, char **argv)
     struct nm_report_opts o;
     struct nm_report_result res;
     char err[1024];
-    bool help;
+    enum nm_report_cli_info info;
 
-    if (nm_report_parse_args(argc, argv, &o, &help, err, sizeof err) != 0) {
+    if (nm_report_parse_args(argc, argv, &o, &info, err, sizeof err) != 0) {
         fprintf(stderr, "nm-report: %s\nTry 'nm-report -h' for help.\n", err);
         return NM_REPORT_USAGE;
     }
-    if (help) {
+    if (info == NM_REPORT_CLI_HELP) {
         nm_report_usage(stdout);
+        return NM_REPORT_OK;
+    }
+    if (info == NM_REPORT_CLI_VERSION) {
+        printf("nm-report (netmon) %s\n", NM_VERSION);
         return NM_REPORT_OK;
     }
     nm_report_run(&o, stdout, &res);

@@ -2,6 +2,8 @@
 # tests/t-cli.sh - nm-capture's command line: every bad option gets exit 2,
 # a one-line error naming the option and the cause, plus the usage hint,
 # and no database is created; -h, -V and filters (words and -F) work.
+# And for all three programs: -V, the one-line error and hint, and every
+# option their -h lists documented in README.md.
 # Exit 0 pass, 77 skip (reason on the last line), 1 fail.  Env: BUILD.
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -152,6 +154,36 @@ got=$(sqlite3 "$tmp/a.db" "SELECT aggregate_only, packets, (SELECT count(*) FROM
                           FROM sessions")
 [ "$got" = "1|55|0" ] || bad "-A: got '$got', want '1|55|0'"
 [ -e "$tmp/network_events.log" ] && bad "-A wrote an event log"
+
+# All three programs: -V / --version, an unknown option (one line and the
+# hint, exit 2), and every option their -h prints is in README.md.
+for prog in nm-capture nm-live nm-report; do
+    p=$top/$BUILD/$prog
+    [ -x "$p" ] || { bad "$prog is not built"; continue; }
+    for v in -V --version; do
+        out=$("$p" $v 2>&1); rc=$?
+        [ $rc -eq 0 ] || bad "$prog $v: exit $rc"
+        echo "$out" | grep -qx "$prog (netmon) [0-9][0-9.]*" || bad "$prog $v: '$out'"
+    done
+    (cd "$tmp" && "$p" --bogus-option) >"$tmp/out" 2>"$tmp/err"; rc=$?
+    n=$((n + 1))
+    [ $rc -eq 2 ] || bad "$prog --bogus-option: exit $rc, want 2"
+    [ "$(wc -l <"$tmp/err")" -eq 2 ] && grep -q "^$prog: .*--bogus-option" "$tmp/err" &&
+        [ "$(sed -n 2p "$tmp/err")" = "Try '$prog -h' for help." ] ||
+        bad "$prog --bogus-option: stderr '$(cat "$tmp/err")'"
+    [ -s "$tmp/out" ] && bad "$prog --bogus-option wrote to stdout"
+    "$p" -h >"$tmp/out" 2>&1 || bad "$prog -h: exit $?"
+    opts=$(grep -oE '(^|[ ,[])--?[a-zA-Z][-a-zA-Z]*' "$tmp/out" | sed 's/^[ ,[]//' | sort -u)
+    [ "$(echo "$opts" | wc -l)" -ge 5 ] || bad "$prog -h: options not found in '$(cat "$tmp/out")'"
+    # the program's own section of the README: from "## PROG" to the next "## "
+    awk -v h="## $prog" '$0 == h { on = 1; next } /^## / { on = 0 } on' "$top/README.md" \
+        >"$tmp/section"
+    [ -s "$tmp/section" ] || bad "README.md has no section '## $prog'"
+    for o in $opts; do
+        grep -qE -e "(^|[\`[ ,])$o([\` ,=]|]|\$)" "$tmp/section" ||
+            bad "$prog: option $o (in -h) is not in README.md's section '## $prog'"
+    done
+done
 
 echo "$n command lines checked, $fail failures"
 [ $fail -eq 0 ]
