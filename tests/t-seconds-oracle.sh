@@ -1,0 +1,45 @@
+#!/bin/sh
+# t-seconds-oracle.sh - traffic per second and per 10-second interval against
+# tshark: for the sample captures and every corpus capture libpcap reads to
+# its end (../shared/captures, when present), nm-capture -A's proto_seconds
+# must equal tshark's packets and wire bytes per protocol and second, and the
+# throughput_10s view their 10-second sums (tests/oracle/compare_seconds.py,
+# which uses sample-pcaps/expected-from-tshark.sh --seconds).  Skips (77)
+# without tshark, python3 or nm-capture.  Databases stay in
+# $BUILD/tests/seconds-oracle for a look after a failure.
+BUILD=${BUILD:-build}
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top" || exit 2
+captures=${NM_CAPTURES:-$top/../shared/captures}
+
+if ! command -v tshark >/dev/null 2>&1; then
+    echo "skip: needs tshark (Debian package tshark), the oracle"
+    exit 77
+fi
+py=$(command -v python3 || command -v /usr/bin/python3)
+if [ -z "$py" ]; then
+    echo "skip: python3 not found"
+    exit 77
+fi
+if [ ! -x "$BUILD/nm-capture" ]; then
+    echo "skip: $BUILD/nm-capture not built (run make first)"
+    exit 77
+fi
+
+set -- sample-pcaps/*.pcap
+if [ -f "$captures/oracle/libpcap-read.tsv" ]; then
+    # Files libpcap reads to their end (exit status 0): a file libpcap stops
+    # in gives it fewer frames than tshark, by design (t-capture-oracle).
+    for f in $(awk -F'\t' 'NR > 1 && $3 == "0" { print $1 }' \
+               "$captures/oracle/libpcap-read.tsv"); do
+        set -- "$@" "$captures/corpus/$f"
+    done
+else
+    echo "note: no corpus at $captures: the sample captures only"
+fi
+
+work=$BUILD/tests/seconds-oracle
+rm -rf "$work"
+mkdir -p "$work" || exit 2
+"$py" tests/oracle/compare_seconds.py -j 2 -x tests/oracle/seconds-exceptions.tsv \
+    "$BUILD/nm-capture" "$work" "$@"
