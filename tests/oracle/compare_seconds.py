@@ -19,9 +19,10 @@ A capture whose protocol totals differ from tshark's is not compared here
 (the totals and their explained differences are t-capture-oracle's); nor is
 the 10-second view of a capture spanning more than MAX_INTERVALS intervals
 (a frame stamped 1970 in 2024 traffic makes it billions of rows, README).
-EXCEPTIONS_TSV lists captures expected to differ, "capture<TAB>reason" per
-line ('#' starts a comment): their differences are accepted, and an excepted
-capture that agrees fails as a stale exception.
+EXCEPTIONS_TSV lists captures expected to differ, in the format of the other
+oracle exception files ("capture<TAB>field<TAB>reason", field "seconds"; '#'
+starts a comment): their differences are accepted, and an excepted capture
+that agrees fails as a stale exception.
 Exit status 0 if every compared capture agrees, 1 otherwise, 2 on bad usage.
 Python 3 standard library only.
 """
@@ -31,6 +32,9 @@ import os
 import sqlite3
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_decode  # noqa: E402  (its exception-file reader)
 
 TIMEOUT_S = 300
 MAX_INTERVALS = 100000
@@ -124,21 +128,6 @@ def check(tool, workdir, path):
     return ('fail' if lines else 'ok'), lines[:10]
 
 
-def load_exceptions(path):
-    exc = {}
-    with open(path, encoding='utf-8') as fh:
-        for n, line in enumerate(fh, 1):
-            line = line.rstrip('\n')
-            if not line.strip() or line.startswith('#'):
-                continue
-            parts = line.split('\t')
-            if len(parts) != 2 or not parts[1].strip():
-                sys.stderr.write('%s:%d: want capture<TAB>reason\n' % (path, n))
-                sys.exit(2)
-            exc[parts[0]] = parts[1]
-    return exc
-
-
 def main(argv):
     verbose = False
     jobs = 2
@@ -149,7 +138,9 @@ def main(argv):
         elif argv[0] == '-j' and len(argv) > 1 and argv[1].isdigit() and int(argv[1]) > 0:
             jobs, argv = int(argv[1]), argv[2:]
         elif argv[0] == '-x' and len(argv) > 1:
-            exceptions, argv = load_exceptions(argv[1]), argv[2:]
+            exceptions = {x['capture']: x['reason']
+                          for x in compare_decode.load_exceptions(argv[1])}
+            argv = argv[2:]
         else:
             break
     if len(argv) < 3:
