@@ -636,6 +636,33 @@ static void test_icmp_arp(void)
     CHECK_EQ_U(pkt.arp_op, 2);
     CHECK_EQ_U(pkt.arp_sha[0], 0);
     CHECK_EQ_U(pkt.arp_spa[0], 0);
+
+    /* IPv4 addresses over another hardware type (34817, as in a corpus
+     * capture that tshark reads the same way): addresses filled */
+    CHECK_EQ_U(dec(NM_LINKTYPE_ETHERNET, ETH "0806 8801 0800 06 04 0002 00e0ed016ebd c0a80102"
+                   " 003054003456 c0a80101"),
+               NM_MAL_NONE);
+    CHECK_EQ_U(pkt.arp_op, 2);
+    CHECK_EQ_U(pkt.arp_sha[0], 0x00);
+    CHECK_EQ_U(pkt.arp_sha[1], 0xe0);
+    check_ip4(pkt.arp_spa, 192, 168, 1, 2);
+    CHECK_EQ_U(pkt.arp_tha[5], 0x56);
+    check_ip4(pkt.arp_tpa, 192, 168, 1, 1);
+
+    /* 14-byte hardware addresses (tcpdump's arp-oobr): skipped, IPv4 read after them */
+    CHECK_EQ_U(dec(NM_LINKTYPE_ETHERNET, ETH "0806 0001 0800 0e 04 0001"
+                   " 001f29da2d79c0a8016e00000000 c0a80001"
+                   " 0101101800100000000000000000 c0a80002"),
+               NM_MAL_NONE);
+    CHECK_EQ_U(pkt.arp_op, 1);
+    CHECK_EQ_U(pkt.arp_sha[0], 0);
+    CHECK_EQ_U(pkt.arp_tha[0], 0);
+    check_ip4(pkt.arp_spa, 192, 168, 0, 1);
+    check_ip4(pkt.arp_tpa, 192, 168, 0, 2);
+    /* ... and cut inside the target hardware address: arp.truncated */
+    CHECK_EQ_U(dec(NM_LINKTYPE_ETHERNET, ETH "0806 0001 0800 0e 04 0001"
+                   " 001f29da2d79c0a8016e00000000 c0a80001 01011018"),
+               NM_MAL_ARP_TRUNCATED);
 }
 
 static void test_vlan(void)
