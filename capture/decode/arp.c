@@ -13,32 +13,35 @@
  *
  * The protocol addresses are filled when they are IPv4 (protocol 0x0800,
  * 4 bytes), whatever the hardware type and address length (tshark reads
- * them so too); the hardware addresses when they are 6 bytes long.  Other
- * forms keep the operation only (addresses stay zero).  A frame whose
+ * them so too), except ATM's, whose ATMARP layout differs; the hardware
+ * addresses when they are 6 bytes long.  Other forms keep the operation
+ * only (addresses stay zero).  A frame whose
  * lengths claim more address bytes than were captured is arp.truncated.
  */
 #include "decode_int.h"
 
 #define ARP_FIXED_LEN  8
+#define ARP_HRD_ATM    19   /* ATMARP (RFC 2225): another layout after the operation */
 #define ARP_HLN_ETHER  6
 #define ARP_PLN_IPV4   4
 
 enum nm_malformed nm_dec_arp(struct nm_packet *pkt, struct nm_cursor *c)
 {
-    uint16_t pro;
+    uint16_t hrd, pro;
     uint8_t hln, pln;
 
     pkt->layers |= NM_L_ARP;
     if (!nm_cur_has(c, ARP_FIXED_LEN))
         return NM_MAL_ARP_TRUNCATED;
-    (void)nm_cur_skip(c, 2);    /* any hardware type: the lengths give the layout */
+    hrd = nm_cur_be16(c);
     pro = nm_cur_be16(c);
     hln = nm_cur_u8(c);
     pln = nm_cur_u8(c);
     pkt->arp_op = nm_cur_be16(c);
     if (!nm_cur_has(c, 2u * ((uint32_t)hln + pln)))
         return NM_MAL_ARP_TRUNCATED;
-    if (pro != NM_ETHERTYPE_IPV4 || pln != ARP_PLN_IPV4)
+    /* Any other hardware type: the two lengths give the layout. */
+    if (hrd == ARP_HRD_ATM || pro != NM_ETHERTYPE_IPV4 || pln != ARP_PLN_IPV4)
         return NM_MAL_NONE;
     /* Bounded: the four fields were checked against the captured bytes. */
     if (hln == ARP_HLN_ETHER)

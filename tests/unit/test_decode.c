@@ -659,6 +659,13 @@ static void test_icmp_arp(void)
     CHECK_EQ_U(pkt.arp_tha[0], 0);
     check_ip4(pkt.arp_spa, 192, 168, 0, 1);
     check_ip4(pkt.arp_tpa, 192, 168, 0, 2);
+    /* ATMARP (hardware 19) has another layout: operation only */
+    CHECK_EQ_U(dec(NM_LINKTYPE_ETHERNET, ETH "0806 0013 0800 06 04 0001 001f29da2d79 c0a80168"
+                   " 000000000000 c0a80101"),
+               NM_MAL_NONE);
+    CHECK_EQ_U(pkt.arp_op, 1);
+    CHECK_EQ_U(pkt.arp_spa[0], 0);
+    CHECK_EQ_U(pkt.arp_tpa[0], 0);
     /* ... and cut inside the target hardware address: arp.truncated */
     CHECK_EQ_U(dec(NM_LINKTYPE_ETHERNET, ETH "0806 0001 0800 0e 04 0001"
                    " 001f29da2d79c0a8016e00000000 c0a80001 01011018"),
