@@ -1,12 +1,15 @@
 #!/bin/sh
-# t-seconds-oracle.sh - traffic per second and per 10-second interval against
-# tshark: for the sample captures and every corpus capture libpcap reads to
-# its end (../shared/captures, when present), nm-capture -A's proto_seconds
-# must equal tshark's packets and wire bytes per protocol and second, and the
-# throughput_10s view their 10-second sums (tests/oracle/compare_seconds.py,
-# which uses sample-pcaps/expected-from-tshark.sh --seconds).  Skips (77)
-# without tshark, python3 or nm-capture.  Databases stay in
-# $BUILD/tests/seconds-oracle for a look after a failure.
+# t-tshark-oracle.sh - nm-capture against tshark run here, for the sample
+# captures and every corpus capture libpcap reads to its end
+# (../shared/captures, when present):
+#   - every frame's decoded fields (MACs, VLAN, addresses, ports, TCP flags,
+#     ICMP, ARP, DNS) equal tshark's (tests/oracle/compare_frames.py);
+#   - nm-capture -A's proto_seconds equals tshark's packets and wire bytes per
+#     protocol and second, and the throughput_10s view their 10-second sums
+#     (tests/oracle/compare_seconds.py, through
+#     sample-pcaps/expected-from-tshark.sh --seconds).
+# Skips (77) without tshark, python3 or nm-capture.  Databases stay in
+# $BUILD/tests/tshark-oracle for a look after a failure.
 BUILD=${BUILD:-build}
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top" || exit 2
@@ -38,8 +41,11 @@ else
     echo "note: no corpus at $captures: the sample captures only"
 fi
 
-work=$BUILD/tests/seconds-oracle
+work=$BUILD/tests/tshark-oracle
 rm -rf "$work"
-mkdir -p "$work" || exit 2
+mkdir -p "$work/frames" "$work/seconds" || exit 2
+rc=0
+"$py" tests/oracle/compare_frames.py -j 2 "$BUILD/nm-capture" "$work/frames" "$@" || rc=1
 "$py" tests/oracle/compare_seconds.py -j 2 -x tests/oracle/seconds-exceptions.tsv \
-    "$BUILD/nm-capture" "$work" "$@"
+    "$BUILD/nm-capture" "$work/seconds" "$@" || rc=1
+exit $rc
