@@ -202,17 +202,7 @@ def run_nm_capture(tool, workdir, libpcap):
 
 
 def main(argv):
-    verbose = False
-    jobs = 2
-    while argv and argv[0].startswith('-'):
-        if argv[0] == '-v':
-            verbose = True
-            argv = argv[1:]
-        elif argv[0] == '-j' and len(argv) > 1 and argv[1].isdigit() and int(argv[1]) > 0:
-            jobs = int(argv[1])
-            argv = argv[2:]
-        else:
-            break
+    verbose, jobs, _, argv = compare_decode.parse_flags(argv)
     if len(argv) < 4:
         sys.stderr.write(__doc__.split('\n\n')[1] + '\n')
         return 2

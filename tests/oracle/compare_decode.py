@@ -87,6 +87,24 @@ def load_exceptions(path):
     return exc
 
 
+def parse_flags(argv, with_value=()):
+    """The leading options of the oracle scripts: -v, -j JOBS (default 2) and
+    each option in WITH_VALUE followed by its value.  Returns (verbose, jobs,
+    {option: value}, the arguments after them); stops at the first other
+    argument, so a malformed option is left for the caller's usage check."""
+    verbose, jobs, values = False, 2, {}
+    while argv and argv[0].startswith('-'):
+        if argv[0] == '-v':
+            verbose, argv = True, argv[1:]
+        elif argv[0] == '-j' and len(argv) > 1 and argv[1].isdigit() and int(argv[1]) > 0:
+            jobs, argv = int(argv[1]), argv[2:]
+        elif argv[0] in with_value and len(argv) > 1:
+            values[argv[0]], argv = argv[1], argv[2:]
+        else:
+            break
+    return verbose, jobs, values, argv
+
+
 def load_libpcap_table(path):
     table = {}
     try:

@@ -28,6 +28,9 @@ import sqlite3
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_decode  # noqa: E402  (its option parsing)
+
 TIMEOUT_S = 300
 FIELDS = ('frame.protocols', 'eth.src', 'eth.dst', 'ieee8021ad.id', 'vlan.id', 'ip.src',
           'ip.dst', 'ip.proto', 'ipv6.src', 'ipv6.dst', 'tcp.srcport', 'tcp.dstport',
@@ -134,15 +137,7 @@ def check(tool, workdir, path):
 
 
 def main(argv):
-    verbose = False
-    jobs = 2
-    while argv and argv[0].startswith('-'):
-        if argv[0] == '-v':
-            verbose, argv = True, argv[1:]
-        elif argv[0] == '-j' and len(argv) > 1 and argv[1].isdigit() and int(argv[1]) > 0:
-            jobs, argv = int(argv[1]), argv[2:]
-        else:
-            break
+    verbose, jobs, _, argv = compare_decode.parse_flags(argv)
     if len(argv) < 3:
         sys.stderr.write(__doc__.split('\n\n')[1] + '\n')
         return 2

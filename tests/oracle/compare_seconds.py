@@ -34,7 +34,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import compare_decode  # noqa: E402  (its exception-file reader)
+import compare_decode  # noqa: E402  (its exception-file reader and option parsing)
 
 TIMEOUT_S = 300
 MAX_INTERVALS = 100000
@@ -129,20 +129,11 @@ def check(tool, workdir, path):
 
 
 def main(argv):
-    verbose = False
-    jobs = 2
+    verbose, jobs, values, argv = compare_decode.parse_flags(argv, ('-x',))
     exceptions = {}
-    while argv and argv[0].startswith('-'):
-        if argv[0] == '-v':
-            verbose, argv = True, argv[1:]
-        elif argv[0] == '-j' and len(argv) > 1 and argv[1].isdigit() and int(argv[1]) > 0:
-            jobs, argv = int(argv[1]), argv[2:]
-        elif argv[0] == '-x' and len(argv) > 1:
-            exceptions = {x['capture']: x['reason']
-                          for x in compare_decode.load_exceptions(argv[1])}
-            argv = argv[2:]
-        else:
-            break
+    if '-x' in values:
+        exceptions = {x['capture']: x['reason']
+                      for x in compare_decode.load_exceptions(values['-x'])}
     if len(argv) < 3:
         sys.stderr.write(__doc__.split('\n\n')[1] + '\n')
         return 2
