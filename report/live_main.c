@@ -60,6 +60,8 @@ int main(int argc, char **argv)
             char *end;
             errno = 0;
             if (a[1] == 'd') {
+                if (*v == '\0')
+                    return usage_error(a, NULL, "needs a file name");
                 o.db_path = v;
             } else if (a[1] == 'n') {
                 interval_s = strtod(v, &end);

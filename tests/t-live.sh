@@ -114,6 +114,9 @@ err_case "newer schema" "$tmp/newer.db" "schema version 99" -d "$tmp/newer.db"
 err_case "unknown session" "$db" "no session 7" -d "$db" -s 7
 "$BUILD/nm-live" -s abc > /dev/null 2>&1; [ $? -eq 2 ] || bad "-s abc: exit not 2"
 "$BUILD/nm-live" --bogus > /dev/null 2>&1; [ $? -eq 2 ] || bad "--bogus: exit not 2"
+"$BUILD/nm-live" -d '' --once > /dev/null 2> "$tmp/err"; rc=$?
+[ $rc -eq 2 ] && [ "$(head -n 1 "$tmp/err")" = "nm-live: -d: needs a file name" ] ||
+    bad "-d '': exit $rc, '$(cat "$tmp/err")'"
 
 # A database another process holds locked (rollback journal, so the lock
 # also keeps readers out): a clear message, exit 2, no crash.  The lock is
