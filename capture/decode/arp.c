@@ -15,8 +15,8 @@
  * 4 bytes), whatever the hardware type and address length (tshark reads
  * them so too), except ATM's, whose ATMARP layout differs; the hardware
  * addresses when they are 6 bytes long.  Other forms keep the operation
- * only (addresses stay zero).  A frame whose
- * lengths claim more address bytes than were captured is arp.truncated.
+ * only (addresses stay zero).  A frame whose lengths claim more address
+ * bytes than were captured is arp.truncated.
  */
 #include "decode_int.h"
 
@@ -24,6 +24,15 @@
 #define ARP_HRD_ATM    19   /* ATMARP (RFC 2225): another layout after the operation */
 #define ARP_HLN_ETHER  6
 #define ARP_PLN_IPV4   4
+
+/* A hardware address of hln bytes: kept when it is a MAC, else stepped over. */
+static void hw_addr(struct nm_cursor *c, uint8_t mac[ARP_HLN_ETHER], uint8_t hln)
+{
+    if (hln == ARP_HLN_ETHER)
+        nm_cur_copy(c, mac, ARP_HLN_ETHER);
+    else
+        (void)nm_cur_skip(c, hln);
+}
 
 enum nm_malformed nm_dec_arp(struct nm_packet *pkt, struct nm_cursor *c)
 {
@@ -44,15 +53,9 @@ enum nm_malformed nm_dec_arp(struct nm_packet *pkt, struct nm_cursor *c)
     if (hrd == ARP_HRD_ATM || pro != NM_ETHERTYPE_IPV4 || pln != ARP_PLN_IPV4)
         return NM_MAL_NONE;
     /* Bounded: the four fields were checked against the captured bytes. */
-    if (hln == ARP_HLN_ETHER)
-        nm_cur_copy(c, pkt->arp_sha, ARP_HLN_ETHER);
-    else
-        (void)nm_cur_skip(c, hln);
+    hw_addr(c, pkt->arp_sha, hln);
     nm_cur_copy(c, pkt->arp_spa, ARP_PLN_IPV4);
-    if (hln == ARP_HLN_ETHER)
-        nm_cur_copy(c, pkt->arp_tha, ARP_HLN_ETHER);
-    else
-        (void)nm_cur_skip(c, hln);
+    hw_addr(c, pkt->arp_tha, hln);
     nm_cur_copy(c, pkt->arp_tpa, ARP_PLN_IPV4);
     return NM_MAL_NONE;
 }
