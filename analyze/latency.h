@@ -194,7 +194,8 @@ struct nm_latency_sample {
     bool joined;                    /* see below */
     uint8_t ip_version;             /* 4 or 6 */
     uint8_t ip_proto;               /* 6, 17, 1 or 58: DNS over TCP vs UDP */
-    struct nm_ip client, server;
+    struct nm_ip client, server;    /* zero, with the ports, for a sink that asked for
+                                       samples without their ends (nm_latency_sink) */
     uint16_t client_port, server_port; /* ICMP echo: the identifier in both */
 };
 /*

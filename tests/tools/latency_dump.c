@@ -285,7 +285,7 @@ static int bench_file(const char *path, long reps)
 
     {
         struct nm_latency_config cfg;
-        struct nm_latency_sink sink = {&nsamples, count_sample, NULL, false};
+        struct nm_latency_sink sink = { .ctx = &nsamples, .sample = count_sample };
         struct nm_latency *l;
 
         nm_latency_config_default(&cfg);
