@@ -29,6 +29,7 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_db  # noqa: E402  (its layer bits)
 import compare_decode  # noqa: E402  (its option parsing)
 
 TIMEOUT_S = 300
@@ -40,8 +41,7 @@ FIELDS = ('frame.protocols', 'eth.src', 'eth.dst', 'ieee8021ad.id', 'vlan.id', '
 OURS = ('layers, src_mac, dst_mac, vlan_outer, ip_version, src_ip, dst_ip, ip_proto, src_port,'
         ' dst_port, tcp_flags, icmp_type, icmp_code, arp_op, arp_spa, arp_tpa, dns_id,'
         ' dns_flags, dns_qname, malformed')
-L_ETH, L_ARP, L_IPV4, L_IPV6, L_TCP, L_UDP, L_ICMP, L_ICMPV6, L_DNS = (
-    1, 64, 128, 256, 512, 1024, 2048, 4096, 8192)
+B = compare_db.LAYER_BITS   # packets.layers bits, by oracle layer name
 
 
 def tshark_frames(path):
@@ -69,31 +69,31 @@ def compare_frame(o, t, out):
     """Appends (field, ours, tshark's) for every comparison of one frame."""
     (layers, smac, dmac, vlan, ipv, sip, dip, ipp, sport, dport, tflags, itype, icode, aop,
      spa, tpa, did, dflags, qname, _) = o
-    if layers & L_ETH:
+    if layers & B['eth']:
         out.append(('mac', (smac, dmac), (t['eth.src'], t['eth.dst'])))
     if vlan is not None:
         out.append(('vlan', vlan, num(t['ieee8021ad.id'] or t['vlan.id'])))
-    if ipv == 4 and layers & L_IPV4:
+    if ipv == 4 and layers & B['ip']:
         out.append(('ipv4 addresses', (sip, dip), (t['ip.src'], t['ip.dst'])))
         out.append(('ipv4 protocol', ipp, num(t['ip.proto'])))
-    if ipv == 6 and layers & L_IPV6:
+    if ipv == 6 and layers & B['ipv6']:
         out.append(('ipv6 addresses', (sip, dip), (t['ipv6.src'], t['ipv6.dst'])))
-    if layers & L_TCP:
+    if layers & B['tcp']:
         out.append(('tcp ports', (sport, dport), (num(t['tcp.srcport']), num(t['tcp.dstport']))))
         if t['tcp.flags']:
             out.append(('tcp flags', tflags, num(t['tcp.flags']) & 0x1ff))
-    if layers & L_UDP:
+    if layers & B['udp']:
         out.append(('udp ports', (sport, dport), (num(t['udp.srcport']), num(t['udp.dstport']))))
-    if layers & L_ICMP:
+    if layers & B['icmp']:
         out.append(('icmp type/code', (itype, icode), (num(t['icmp.type']), num(t['icmp.code']))))
-    if layers & L_ICMPV6:
+    if layers & B['icmpv6']:
         out.append(('icmpv6 type/code', (itype, icode),
                     (num(t['icmpv6.type']), num(t['icmpv6.code']))))
-    if layers & L_ARP:
+    if layers & B['arp']:
         out.append(('arp', (aop, spa, tpa), (num(t['arp.opcode']),
                                             t['arp.src.proto_ipv4'] or '0.0.0.0',
                                             t['arp.dst.proto_ipv4'] or '0.0.0.0')))
-    if layers & L_DNS and t['dns.id']:
+    if layers & B['dns'] and t['dns.id']:
         out.append(('dns id/flags', (did, dflags), (num(t['dns.id']), num(t['dns.flags']))))
         name = '.' if t['dns.qry.name'] == '<Root>' else t['dns.qry.name']
         if plain(name) and plain(qname or ''):

@@ -34,12 +34,12 @@ import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_db  # noqa: E402  (proto_seconds' protocol names)
 import compare_decode  # noqa: E402  (its exception-file reader and option parsing)
 
 TIMEOUT_S = 300
 MAX_INTERVALS = 100000
-PROTOCOLS = ('Ethernet', 'VLAN', 'ARP', 'IPv4', 'IPv6', 'TCP', 'UDP', 'ICMP', 'ICMPv6', 'DNS',
-             'Other')
+PROTOCOLS = tuple(compare_db.PROTO_CONDITIONS)   # every protocol of proto_seconds
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(HERE, '..', '..', 'sample-pcaps', 'expected-from-tshark.sh')
 
