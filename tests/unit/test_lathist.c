@@ -100,11 +100,34 @@ static void test_add_flush(void)
     nm_lathist_free(NULL);
 }
 
+/* A flush gives a kind's changed buckets in bucket order (the table's key
+ * order, cheaper to write), whatever order the samples came in. */
+static void test_flush_order(void)
+{
+    struct nm_lathist *h = nm_lathist_new();
+    CHECK(h != NULL);
+    if (!h)
+        return;
+    struct got g = { .n = 0 };
+    /* 40 buckets, touched first from the largest value down */
+    for (int i = 40; i >= 1; i--)
+        CHECK_EQ_U(nm_lathist_add(h, NM_LAT_TCP_DATA_ACK, 6, (int64_t)i * 1000000), 0);
+    CHECK_EQ_U(nm_lathist_add(h, NM_LAT_TCP_DATA_ACK, 6, 40000000), 0);   /* again */
+    nm_lathist_flush(h, collect, &g);
+    CHECK_EQ_U(g.n, 40);
+    for (int i = 0; i < g.n; i++) {
+        CHECK_EQ_U(g.r[i].bucket, nm_lathist_bucket((int64_t)(i + 1) * 1000000));
+        CHECK_EQ_U(g.r[i].count, (i == 39 ? 2u : 1u));
+    }
+    nm_lathist_free(h);
+}
+
 int main(int argc, char **argv)
 {
     (void)argc;
     test_buckets();
     test_rank_value();
     test_add_flush();
+    test_flush_order();
     return check_report(argv[0]);
 }
