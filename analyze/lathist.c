@@ -190,8 +190,10 @@ void nm_lathist_flush(struct nm_lathist *h, void (*emit)(void *ctx, const struct
              * after another instead of at random places (the order samples
              * first reached them).  mixed.pcap's 15,485 buckets: 20 % fewer
              * instructions and 60 % fewer first-level misses to write
-             * (cachegrind), 25 % less time. */
-            qsort(p->dirty, p->ndirty, sizeof p->dirty[0], by_index);
+             * (cachegrind), 25 % less time.  (A pair never used has no
+             * array at all, and qsort() must not be given NULL.) */
+            if (p->ndirty > 1)
+                qsort(p->dirty, p->ndirty, sizeof p->dirty[0], by_index);
             for (uint32_t d = 0; d < p->ndirty; d++) {
                 int32_t bi = p->dirty[d];
                 const struct bucket *b = &p->b[bi];
